@@ -132,13 +132,13 @@ type License struct {
 	Unit         string // for quantity licenses: what is counted
 
 	// Compiled sets, all indexed by catalog numbers.
-	GrantSet      Bits // features granted directly (with descendants)
-	Closure       Bits // licenses reached through includes, itself included
-	ClosureCover  Bits // Closure under a concurrent subscription: coverage licenses removed
-	RequiresSet   Bits // licenses of RequiresOneOf
-	CoverageSet   Bits // licenses of Coverage
-	FeatureSet    Bits // every feature of Closure
-	FeatureCover  Bits // every feature of ClosureCover
+	GrantSet     Bits // features granted directly (with descendants)
+	Closure      Bits // licenses reached through includes, itself included
+	ClosureCover Bits // Closure under a concurrent subscription: coverage licenses removed
+	RequiresSet  Bits // licenses of RequiresOneOf
+	CoverageSet  Bits // licenses of Coverage
+	FeatureSet   Bits // every feature of Closure
+	FeatureCover Bits // every feature of ClosureCover
 }
 
 // HasModel reports whether the license may be sold under model m.

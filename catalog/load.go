@@ -34,18 +34,18 @@ type rawFeature struct {
 }
 
 type rawLicense struct {
-	key, title, group, unit      string
-	node                         *yaml.Node
-	kind                         Kind
-	scope                        Scope
-	sale                         Sale
-	models                       []Model
-	grants, includes, requires   []ref
-	coverage                     []ref
-	max                          int
-	storageGB                    map[Model]int
-	storage, data, roleRequired  bool
-	fieldNodes                   map[string]*yaml.Node // key nodes of the fields, for positions
+	key, title, group, unit     string
+	node                        *yaml.Node
+	kind                        Kind
+	scope                       Scope
+	sale                        Sale
+	models                      []Model
+	grants, includes, requires  []ref
+	coverage                    []ref
+	max                         int
+	storageGB                   map[Model]int
+	storage, data, roleRequired bool
+	fieldNodes                  map[string]*yaml.Node // key nodes of the fields, for positions
 }
 
 type rawPermission struct {
@@ -54,18 +54,18 @@ type rawPermission struct {
 }
 
 type rawRole struct {
-	name, description      string
-	node                   *yaml.Node
-	permissions, licenses  []ref
+	name, description     string
+	node                  *yaml.Node
+	permissions, licenses []ref
 }
 
 type rawService struct {
-	key, title           string
-	node                 *yaml.Node
-	requires, defRole    ref
-	permissions          []rawPermission
-	roles                []rawRole
-	builtIn              bool
+	key, title        string
+	node              *yaml.Node
+	requires, defRole ref
+	permissions       []rawPermission
+	roles             []rawRole
+	builtIn           bool
 }
 
 type rawCatalog struct {

@@ -1,0 +1,201 @@
+package entitlement
+
+import (
+	"strings"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/catalog"
+)
+
+// CanSubscribe checks a new or changed subscription against the catalog:
+// the license exists and is for sale (R16), the model is one it is sold
+// under, and max_per_account holds (R16). existing says the account already
+// subscribes to it: a retired license keeps working for those who have it.
+func CanSubscribe(cat *catalog.Catalog, s Subscription, existing bool) error {
+	lic, ok := cat.License(s.License)
+	if !ok {
+		return seatkeeper.Errorf(seatkeeper.ENotFound, "catalog %s has no license %q", cat.Name, s.License)
+	}
+	switch {
+	case lic.Sale == catalog.SaleNotForSale:
+		return seatkeeper.Errorf(seatkeeper.ENotForSale, "%s is not for sale", lic.Key)
+	case lic.Sale == catalog.SaleRetired && !existing:
+		return seatkeeper.Errorf(seatkeeper.ERetired, "%s is retired: no new subscriptions", lic.Key)
+	case !lic.HasModel(s.Model):
+		return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: lic.Key + " is not sold as " + s.Model.String(),
+			Fields: []seatkeeper.FieldError{{Field: "model", Message: "must be one of " + modelList(lic.Models)}}}
+	case lic.MaxPerAccount > 0 && s.Quantity > lic.MaxPerAccount:
+		return seatkeeper.Errorf(seatkeeper.EMaxPerAccount, "an account may have at most %d %s seats", lic.MaxPerAccount, lic.Key)
+	}
+	return nil
+}
+
+func modelList(ms []catalog.Model) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.String()
+	}
+	return strings.Join(names, ", ")
+}
+
+// CanAssign checks whether license may be assigned to a user with holding
+// h, apart from the seat count, which the store checks atomically against
+// Capacity. It returns the *seatkeeper.Error the API answers with:
+// user_inactive (R3), license_not_for_sale or license_retired (R16),
+// requirement_missing (R2, R16), conflict for a second plan or a second
+// license of an exclusive group, seat_limit_reached when the account has no
+// subscription to it, invalid_request for account-wide licenses (R10).
+func (a *Account) CanAssign(h Holding, license string) error {
+	cat := a.cat
+	lic, ok := cat.License(license)
+	switch {
+	case !ok:
+		return seatkeeper.Errorf(seatkeeper.ENotFound, "catalog %s has no license %q", cat.Name, license)
+	case !h.Active:
+		return seatkeeper.Errorf(seatkeeper.EUserInactive, "the user is inactive and cannot be assigned licenses")
+	case lic.Scope != catalog.ScopeUser:
+		return seatkeeper.Errorf(seatkeeper.EInvalid, "%s is an account-wide license (scope %s) and is never assigned per user", lic.Key, lic.Scope)
+	case lic.Sale == catalog.SaleNotForSale:
+		return seatkeeper.Errorf(seatkeeper.ENotForSale, "%s is not for sale", lic.Key)
+	case lic.Sale == catalog.SaleRetired:
+		return seatkeeper.Errorf(seatkeeper.ERetired, "%s is retired: no new assignments", lic.Key)
+	}
+	held := a.heldClosure(h)
+	for _, l := range h.Licenses {
+		other, ok := cat.License(l)
+		if !ok || other.Key == lic.Key {
+			continue
+		}
+		if lic.Kind == catalog.KindPlan && other.Kind == catalog.KindPlan {
+			return seatkeeper.Errorf(seatkeeper.EConflict, "the user already holds plan %s; unassign it before assigning %s", other.Key, lic.Key)
+		}
+		if lic.ExclusiveGroup != "" && other.ExclusiveGroup == lic.ExclusiveGroup {
+			return seatkeeper.Errorf(seatkeeper.EConflict, "the user already holds %s; %s and %s exclude each other", other.Key, other.Key, lic.Key)
+		}
+	}
+	if cat.HasPlans() && lic.Kind != catalog.KindPlan && !held.Intersects(a.plans) {
+		return seatkeeper.Errorf(seatkeeper.ERequirementMissing, "%s needs a plan: assign one of %s first", lic.Key, strings.Join(a.licenseKeys(a.plans), ", "))
+	}
+	if !lic.RequiresSet.Empty() && !held.Intersects(lic.RequiresSet) {
+		return seatkeeper.Errorf(seatkeeper.ERequirementMissing, "%s requires one of %s", lic.Key, strings.Join(lic.RequiresOneOf, ", "))
+	}
+	if !a.subscribed.Has(lic.Index) && a.coveringPlan(lic.Index) < 0 {
+		return seatkeeper.Errorf(seatkeeper.ESeatLimit, "the account has no subscription to %s", lic.Key)
+	}
+	return nil
+}
+
+// heldClosure is every license the user holds through assignments and
+// roles that the account subscribes to, with everything they include.
+func (a *Account) heldClosure(h Holding) catalog.Bits {
+	out := a.cat.LicenseBits()
+	add := func(i int) {
+		if i >= 0 && a.subscribed.Has(i) {
+			out.Or(a.cat.Licenses[i].Closure)
+		}
+	}
+	for _, l := range h.Licenses {
+		add(a.cat.LicenseIndex(l))
+	}
+	for _, r := range h.Roles {
+		if ri, ok := a.roleIndex[r]; ok {
+			a.roles[ri].links.Each(add)
+		}
+	}
+	return out
+}
+
+// coveringPlan returns the index of a concurrent plan subscription whose
+// coverage includes license i (R9), or -1.
+func (a *Account) coveringPlan(i int) int {
+	found := -1
+	a.concurrentPlans.Each(func(p int) {
+		if a.cat.Licenses[p].CoverageSet.Has(i) {
+			found = p
+		}
+	})
+	return found
+}
+
+// Capacity is the most users that may hold a license at once, and whether
+// there is such a cap. Named hard subscriptions cap at their quantity (R1);
+// concurrent plans have unlimited members (R2); commit subscriptions have
+// no cap (R14). A coverage license of a concurrent plan caps at the plan's
+// quantity plus the add-on's (R9). max_per_account caps too (R16).
+func (a *Account) Capacity(license string) (limit int, capped bool) {
+	i := a.cat.LicenseIndex(license)
+	if i < 0 {
+		return 0, true
+	}
+	lic := &a.cat.Licenses[i]
+	s, ok := a.subs[i]
+	switch {
+	case ok && s.Model == catalog.ModelConcurrent:
+		return 0, false
+	case ok && s.Commit:
+		capped = false
+	case ok:
+		limit, capped = s.Quantity, true
+	default:
+		capped = true
+	}
+	if p := a.coveringPlan(i); p >= 0 && capped {
+		limit += a.subs[p].Quantity
+	}
+	if lic.MaxPerAccount > 0 && (!capped || limit > lic.MaxPerAccount) {
+		limit, capped = lic.MaxPerAccount, true
+	}
+	return limit, capped
+}
+
+// RequiredAddonSeats is R9's figure for a coverage license (qm, wfm) of a
+// concurrent plan: max(0, pool members − plan quantity − add-on quantity).
+// ok is false where R9 does not apply.
+func (a *Account) RequiredAddonSeats(license string, members int) (n int, ok bool) {
+	i := a.cat.LicenseIndex(license)
+	if i < 0 {
+		return 0, false
+	}
+	p := a.coveringPlan(i)
+	if p < 0 {
+		return 0, false
+	}
+	addon := 0
+	if s, ok := a.subs[i]; ok {
+		addon = s.Quantity
+	}
+	return max(0, members-a.subs[p].Quantity-addon), true
+}
+
+// StorageQuotaGB is the account's cloud storage: what it bought of the
+// storage quantity license plus what each plan seat brings (R10).
+func (a *Account) StorageQuotaGB() int {
+	total := 0
+	for i, s := range a.subs {
+		lic := &a.cat.Licenses[i]
+		if lic.Storage {
+			total += s.Quantity
+		}
+		total += s.Quantity * lic.StorageGB[s.Model]
+	}
+	return total
+}
+
+// RoleProblems reports why the account's role configuration is invalid:
+// a purchased license that must be linked to a role is linked to none (R16).
+func (a *Account) RoleProblems() []string {
+	var out []string
+	a.subscribed.Each(func(i int) {
+		lic := &a.cat.Licenses[i]
+		if !lic.RoleRequired {
+			return
+		}
+		for _, r := range a.roles {
+			if r.links.Has(i) {
+				return
+			}
+		}
+		out = append(out, lic.Key+" is purchased but linked to no role")
+	})
+	return out
+}
