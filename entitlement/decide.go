@@ -94,13 +94,13 @@ type PermissionGrant struct {
 func (e *Entitlements) Access(signedIn bool) Access {
 	a := e.acct
 	out := Access{
-		Active: e.active, SignedIn: signedIn, Licenses: a.licenseKeys(e.roots),
-		Roles: []RoleRef{}, Scope: ScopeAll,
-		Features: []FeatureGrant{}, Permissions: []PermissionGrant{},
+		Active: e.active, SignedIn: signedIn, Scope: ScopeAll,
+		Licenses:    make([]string, 0, e.roots.Len()),
+		Roles:       make([]RoleRef, 0, len(e.roles)),
+		Features:    make([]FeatureGrant, 0, e.features.Len()),
+		Permissions: make([]PermissionGrant, 0, e.perms.Len()),
 	}
-	if out.Licenses == nil {
-		out.Licenses = []string{}
-	}
+	e.roots.Each(func(i int) { out.Licenses = append(out.Licenses, a.cat.Licenses[i].Key) })
 	if e.scopeOwn {
 		out.Scope = ScopeOwn
 	}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	code, out, _ := runCmd(t, "help")
+	if code != 0 {
+		t.Fatalf("help exited %d", code)
+	}
+	for _, c := range commands() {
+		if !strings.Contains(out, "  "+c.name+" ") {
+			t.Errorf("help does not list %q:\n%s", c.name, out)
+		}
+	}
+	for _, c := range commands() {
+		if code, _, _ := runCmd(t, c.name, "-h"); code != 0 {
+			t.Errorf("%s -h exited %d", c.name, code)
+		}
+	}
+	if code, _, errOut := runCmd(t, "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestCatalogCheckPresets(t *testing.T) {
+	code, out, _ := runCmd(t, "catalog", "check", "../../catalog/presets/contact-center.yaml", "../../catalog/presets/wfo.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if got, want := strings.Count(out, ": ok\n"), 2; got != want {
+		t.Errorf("ok lines = %d, want %d:\n%s", got, want, out)
+	}
+}
+
+func TestCatalogCheckBrokenPrintsEveryProblem(t *testing.T) {
+	code, out, _ := runCmd(t, "catalog", "check", "testdata/broken.yaml", "testdata/missing.yaml")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	want := []string{
+		`testdata/broken.yaml:5:3: duplicate key "a.one" in features (first at line 4)`,
+		`testdata/broken.yaml:9:21: license base grants unknown feature "a.two"`,
+		`testdata/broken.yaml:10:23: license base requires itself, so it could never be held`,
+		`testdata/broken.yaml:13:22: max_per_account must be a whole number from 1 to 1000000, not -3`,
+		`testdata/broken.yaml:14:16: include cycle: extra → extra`,
+		`testdata/missing.yaml:1:1: cannot read the file: no such file or directory`,
+	}
+	if got := strings.Split(strings.TrimSpace(out), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestCatalogShowContactCenterCSV checks the tier table of SPEC §3.1 (R8).
+func TestCatalogShowContactCenterCSV(t *testing.T) {
+	code, out, errOut := runCmd(t, "catalog", "show", "contact-center", "--format", "csv")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if got, want := lines[0], "feature,essentials,premium,elite"; got != want {
+		t.Errorf("header = %q, want %q", got, want)
+	}
+	rows := map[string]string{}
+	for _, l := range lines[1:] {
+		f, rest, _ := strings.Cut(l, ",")
+		rows[f] = rest
+	}
+	for _, f := range []string{"channel.voice", "channel.video", "channel.chat", "channel.sms", "flow_editor", "ivr",
+		"realtime_transcription", "remote_control", "cti_integration", "surveys", "pii_redaction",
+		"customer_managed_keys", "ai_companion", "reporting"} {
+		if got := rows[f]; got != "yes,yes,yes" {
+			t.Errorf("R8 %s = %q, want yes,yes,yes", f, got)
+		}
+	}
+	for _, f := range []string{"channel.email", "channel.social", "outbound_dialer", "cobrowse"} {
+		if got := rows[f]; got != "no,yes,yes" {
+			t.Errorf("R8 %s = %q, want no,yes,yes", f, got)
+		}
+	}
+	for _, f := range []string{"ai_expert_assist", "qm", "qm.evaluations", "qm.analysis", "wfm", "wfm.scheduling"} {
+		if got := rows[f]; got != "addon,addon,yes" {
+			t.Errorf("R8 %s = %q, want addon,addon,yes", f, got)
+		}
+	}
+}
+
+func TestCatalogShowWFOCSVHeader(t *testing.T) {
+	code, out, _ := runCmd(t, "catalog", "show", "wfo", "--format", "csv")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	header, rest, _ := strings.Cut(out, "\n")
+	want := "feature,cr,qm,analytics,analytics_lite,desktop_analytics,monitoring,transcription,interaction_summary,data_management,wfo_access,administration,usage,performance_coaching,bot_analytics,insights_reader,insights_author,wfm"
+	if header != want {
+		t.Errorf("header = %q, want %q", header, want)
+	}
+	if !strings.Contains(rest, "\nscreen_recording,no,yes,no,") {
+		t.Errorf("† screen_recording must be qm only:\n%s", rest)
+	}
+}
+
+func TestCatalogShowFormats(t *testing.T) {
+	code, out, _ := runCmd(t, "catalog", "show", "testdata/../../../catalog/presets/wfo.yaml", "--format", "json")
+	if code != 0 {
+		t.Fatalf("show of a file: exit %d", code)
+	}
+	var m struct {
+		Columns []string `json:"columns"`
+		Rows    []struct {
+			Feature string   `json:"feature"`
+			Cells   []string `json:"cells"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Columns) != 17 || len(m.Rows) == 0 || len(m.Rows[0].Cells) != 17 {
+		t.Errorf("json matrix has %d columns, %d rows", len(m.Columns), len(m.Rows))
+	}
+	if code, _, _ := runCmd(t, "catalog", "show", "wfo", "--format", "xml"); code != 2 {
+		t.Errorf("unknown format exit %d, want 2", code)
+	}
+	if code, _, errOut := runCmd(t, "catalog", "show", "nope"); code != 1 || !strings.Contains(errOut, "neither a preset") {
+		t.Errorf("unknown catalog: exit %d, %q", code, errOut)
+	}
+	code, out, _ = runCmd(t, "catalog", "show", "contact-center")
+	if code != 0 || !strings.HasPrefix(out, "feature ") || !strings.Contains(out, "channel.email") {
+		t.Errorf("table format: exit %d\n%s", code, out)
+	}
+}
+
+// TestServeDrainsOnSIGTERM runs the real binary, asks it something and
+// stops it with SIGTERM: it must exit 0.
+func TestServeDrainsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "seatkeeper")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	addr := waitListening(t, stderr)
+
+	resp, err := http.Get("http://" + addr + "/v1/catalogs/wfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"name":"wfo"`) {
+		t.Fatalf("GET /v1/catalogs/wfo: %d %s", resp.StatusCode, body)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- cmd.Wait() }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("server did not stop after SIGTERM")
+	}
+}
+
+// waitListening reads the JSON log until the "listening" line and returns
+// the address it names.
+func waitListening(t *testing.T, r io.Reader) string {
+	t.Helper()
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			var line struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				found <- line.Addr
+				io.Copy(io.Discard, r)
+				return
+			}
+		}
+	}()
+	select {
+	case a := <-found:
+		return a
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not log listening")
+		return ""
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCmd(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "seatkeeper ") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(m.Run())
+}
