@@ -39,7 +39,7 @@ func (l *loader) check(raw *rawCatalog) {
 	l.checkCycles(raw.licenses, licenses)
 
 	owner := map[string]string{} // permission key -> service key
-	for _, s := range raw.services {
+	for _, s := range append([]rawService{accountService()}, raw.services...) {
 		for _, p := range s.permissions {
 			owner[p.key] = s.key
 		}
@@ -112,6 +112,10 @@ func (l *loader) checkLicense(lic *rawLicense, features map[string]*rawFeature, 
 		l.errf(at("coverage"), "coverage applies to plans sold as concurrent; license %s is not one", lic.key)
 	}
 	for _, c := range lic.coverage {
+		if _, ok := licenses[c.key]; !ok {
+			l.errf(c.node, "license %s lists unknown license %q in coverage", lic.key, c.key)
+			continue
+		}
 		if !slices.ContainsFunc(lic.includes, func(r ref) bool { return r.key == c.key }) {
 			l.errf(c.node, "coverage license %q must also be in the includes of %s", c.key, lic.key)
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -17,7 +18,9 @@ var (
 	featureKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
 	identRe      = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	nameRe       = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
-	lineRe       = regexp.MustCompile(`line (\d+)`)
+	lineRe       = regexp.MustCompile(`^line (\d+): `)
+	anchorRe     = regexp.MustCompile(`unknown anchor '([^']*)' referenced`)
+	decimalRe    = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
 )
 
 // ref is a key written in the catalog and where it was written, so that an
@@ -127,7 +130,7 @@ func (l *loader) parse(data []byte) *rawCatalog {
 		if errors.Is(err, io.EOF) {
 			l.errf(nil, "the file is empty: a catalog needs name, version, features and licenses")
 		} else {
-			l.yamlError(err)
+			l.yamlError(data, err)
 		}
 		return nil
 	}
@@ -135,7 +138,7 @@ func (l *loader) parse(data []byte) *rawCatalog {
 	if err := dec.Decode(&extra); err == nil {
 		l.errf(&extra, "a catalog file holds one YAML document; remove this second one")
 	} else if !errors.Is(err, io.EOF) {
-		l.yamlError(err)
+		l.yamlError(data, err)
 	}
 	if len(doc.Content) == 0 {
 		l.errf(nil, "the file is empty: a catalog needs name, version, features and licenses")
@@ -145,18 +148,22 @@ func (l *loader) parse(data []byte) *rawCatalog {
 	if !l.noAliases(l.root) {
 		return nil
 	}
+	if l.root.Kind != yaml.MappingNode {
+		l.errf(l.root, "a catalog must be a mapping with name, version, features and licenses")
+		return nil
+	}
 	raw := &rawCatalog{}
 	seen := map[string]bool{}
 	l.each(l.root, "the catalog", func(k, v *yaml.Node) {
 		seen[k.Value] = true
 		switch k.Value {
 		case "name":
-			raw.name = l.text(v, "name")
+			raw.name = l.word(v, "name")
 			if raw.name != "" && !nameRe.MatchString(raw.name) {
 				l.errf(v, "name %q must be lower-case letters, digits, '-' and '_', starting with a letter", raw.name)
 			}
 		case "version":
-			raw.version = l.text(v, "version")
+			raw.version = l.word(v, "version")
 		case "title":
 			raw.title = l.text(v, "title")
 		case "features":
@@ -169,26 +176,49 @@ func (l *loader) parse(data []byte) *rawCatalog {
 			l.errf(k, "unknown key %q: a catalog has name, version, title, features, licenses and services", k.Value)
 		}
 	})
-	if l.root.Kind == yaml.MappingNode {
-		for _, key := range []string{"name", "version", "features", "licenses"} {
-			if !seen[key] {
-				l.errf(l.root, "the catalog has no %q", key)
-			}
+	for _, key := range []string{"name", "version", "features", "licenses"} {
+		if !seen[key] {
+			l.errf(l.root, "the catalog has no %q", key)
 		}
 	}
 	return raw
 }
 
-func (l *loader) yamlError(err error) {
+func (l *loader) yamlError(data []byte, err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
+	line, col := 1, 1
 	if m := lineRe.FindStringSubmatch(msg); m != nil {
+		msg = msg[len(m[0]):]
 		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
 			line = n
 		}
+		// For parser (not scanner) errors yaml.v3 reports the zero-based
+		// line of the enclosing construct: one less than where it starts.
+		if parserProblem(msg) {
+			line++
+		}
+	}
+	if m := anchorRe.FindStringSubmatch(msg); m != nil {
+		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
+			line = bytes.Count(data[:i], []byte("\n")) + 1
+			col = i - bytes.LastIndexByte(data[:i], '\n')
+		}
 	}
 	msg = strings.Join(strings.Fields(msg), " ")
-	l.probs = append(l.probs, Problem{File: l.file, Line: line, Col: 1, Message: "invalid YAML: " + msg})
+	l.probs = append(l.probs, Problem{File: l.file, Line: line, Col: col, Message: "invalid YAML: " + msg})
+}
+
+// parserProblem reports whether a yaml.v3 message comes from its parser,
+// whose positions need the adjustment above, rather than its scanner.
+func parserProblem(msg string) bool {
+	for _, p := range []string{"did not find expected key", "did not find expected node content",
+		"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+		"did not find expected '-' indicator", "did not find expected <document start>"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // noAliases refuses anchors' aliases and merge keys: a catalog is small, and
@@ -223,7 +253,7 @@ func (l *loader) each(n *yaml.Node, what string, fn func(k, v *yaml.Node)) {
 	first := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" || k.Tag == "!!merge" {
+		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" || k.Tag == "!!merge" || strings.ContainsFunc(k.Value, unicode.IsControl) {
 			l.errf(k, "keys in %s must be plain words", what)
 			continue
 		}
@@ -251,8 +281,17 @@ func (l *loader) text(n *yaml.Node, what string) string {
 	return n.Value
 }
 
-func (l *loader) ident(n *yaml.Node, what string) string {
+// word is text that must not be empty: a name or a reference.
+func (l *loader) word(n *yaml.Node, what string) string {
 	s := l.text(n, what)
+	if s == "" && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		l.errf(n, "%s must not be empty", what)
+	}
+	return s
+}
+
+func (l *loader) ident(n *yaml.Node, what string) string {
+	s := l.word(n, what)
 	if s != "" && !identRe.MatchString(s) {
 		l.errf(n, "%s %q must be lower-case letters, digits and underscores, starting with a letter", what, s)
 	}
@@ -260,20 +299,22 @@ func (l *loader) ident(n *yaml.Node, what string) string {
 }
 
 func (l *loader) boolean(n *yaml.Node, what string) bool {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
 		l.errf(n, "%s must be true or false", what)
 		return false
 	}
-	return n.Value == "true"
+	return b
 }
 
 func (l *loader) integer(n *yaml.Node, what string, lo, hi int) int {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+	if n.Kind != yaml.ScalarNode {
 		l.errf(n, "%s must be a whole number from %d to %d", what, lo, hi)
 		return 0
 	}
-	v, err := strconv.ParseInt(n.Value, 0, 64)
-	if err != nil || v < int64(lo) || v > int64(hi) {
+	// Plain decimals only: YAML would read 017 as octal and 0x10 as hex.
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	if n.Tag != "!!int" || !decimalRe.MatchString(n.Value) || err != nil || v < int64(lo) || v > int64(hi) {
 		l.errf(n, "%s must be a whole number from %d to %d, not %s", what, lo, hi, n.Value)
 		return 0
 	}
@@ -327,7 +368,7 @@ func (l *loader) feature(k, v *yaml.Node) rawFeature {
 		case "description":
 			f.description = l.text(fv, "description")
 		case "setting":
-			f.setting = ref{key: l.text(fv, "setting"), node: fv}
+			f.setting = ref{key: l.word(fv, "setting"), node: fv}
 		default:
 			l.errf(fk, "unknown key %q in feature %s: a feature has description and setting", fk.Value, f.key)
 		}
@@ -390,7 +431,7 @@ func (l *loader) license(k, v *yaml.Node) rawLicense {
 			l.errf(fk, "unknown key %q in %s", fk.Value, what)
 		}
 	})
-	if v.Kind == yaml.MappingNode && lic.kind == 0 && lic.fieldNodes["kind"] == nil {
+	if (v.Kind == yaml.MappingNode || v.Tag == "!!null") && lic.fieldNodes["kind"] == nil {
 		l.errf(k, "%s has no kind (plan, addon or type)", what)
 	}
 	return lic
@@ -410,9 +451,9 @@ func (l *loader) service(k, v *yaml.Node) rawService {
 		case "title":
 			s.title = l.text(fv, "title")
 		case "requires":
-			s.requires = ref{key: l.text(fv, "requires"), node: fv}
+			s.requires = ref{key: l.word(fv, "requires"), node: fv}
 		case "default_role":
-			s.defRole = ref{key: l.text(fv, "default_role"), node: fv}
+			s.defRole = ref{key: l.word(fv, "default_role"), node: fv}
 		case "permissions":
 			l.each(fv, "permissions of "+what, func(pk, pv *yaml.Node) {
 				s.permissions = append(s.permissions, rawPermission{key: pk.Value, node: pk, description: l.text(pv, "the description of permission "+pk.Value)})
