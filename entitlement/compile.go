@@ -131,6 +131,12 @@ func (a *Account) Compile(h Holding) *Entitlements {
 	e.permVia = make([][]string, len(cat.Permissions))
 	for _, ri := range e.roles {
 		r := &a.roles[ri]
+		// A role linked to licenses gives its permissions only to a user
+		// who really holds them: a link to a license the account does not
+		// subscribe gives nothing (R15).
+		if !subset(r.links, roots) {
+			continue
+		}
 		e.perms.Or(r.perms)
 		r.perms.Each(func(p int) { e.permVia[p] = append(e.permVia[p], r.name) })
 	}
@@ -172,4 +178,13 @@ func (a *Account) buildVia(features, roots catalog.Bits, rootFeatures []catalog.
 		via[f] = list
 	})
 	return via
+}
+
+func subset(a, b catalog.Bits) bool {
+	for i := range a {
+		if a[i]&^b[i] != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -79,7 +79,9 @@ func (a *Account) CanAssign(h Holding, license string) error {
 	if !lic.RequiresSet.Empty() && !held.Intersects(lic.RequiresSet) {
 		return seatkeeper.Errorf(seatkeeper.ERequirementMissing, "%s requires one of %s", lic.Key, strings.Join(lic.RequiresOneOf, ", "))
 	}
-	if !a.subscribed.Has(lic.Index) && a.coveringPlan(lic.Index) < 0 {
+	// Without a subscription of its own, a license can only be coverage
+	// of a concurrent plan the user holds (R9).
+	if p := a.coveringPlan(lic.Index); !a.subscribed.Has(lic.Index) && (p < 0 || !held.Has(p)) {
 		return seatkeeper.Errorf(seatkeeper.ESeatLimit, "the account has no subscription to %s", lic.Key)
 	}
 	return nil
