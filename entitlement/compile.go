@@ -8,14 +8,15 @@ type Entitlements struct {
 	acct   *Account
 	active bool
 
-	roots    catalog.Bits // licenses the user holds: assigned, role-linked, account-wide
-	features catalog.Bits // entitled while signed in
-	offline  catalog.Bits // entitled without a live presence
-	perms    catalog.Bits // permissions of the user's effective roles
-	via      [][]string   // per feature: the roots that grant it
-	permVia  [][]string   // per permission: the roles that grant it
-	roles    []int        // effective roles, explicit then defaults
-	scopeOwn bool
+	roots         catalog.Bits // licenses the user holds: assigned, role-linked, account-wide
+	features      catalog.Bits // entitled while signed in
+	offline       catalog.Bits // entitled without a live presence
+	perms         catalog.Bits // permissions of the user's effective roles
+	via           [][]string   // per feature: the roots that grant it
+	permVia       [][]string   // per permission: the roles that grant it
+	roles         []int        // effective roles, explicit then defaults
+	explicitRoles []RoleRef
+	scopeOwn      bool
 }
 
 // Compile works out what a user holds and may use. Licenses the user holds
@@ -23,7 +24,7 @@ type Entitlements struct {
 // a concurrent plan the user holds (R9), which draw on the plan's pool.
 func (a *Account) Compile(h Holding) *Entitlements {
 	cat := a.cat
-	e := &Entitlements{acct: a, active: h.Active}
+	e := &Entitlements{acct: a, active: h.Active, explicitRoles: h.Roles}
 	if !h.Active {
 		return e // R3: inactive users hold nothing
 	}

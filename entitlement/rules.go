@@ -201,3 +201,78 @@ func (a *Account) RoleProblems() []string {
 	})
 	return out
 }
+
+// Unmet lists the licenses a holding has directly whose requirements are
+// not met: an add-on without a plan (R2) or a license without one of its
+// requires_one_of (R16). A change that would leave any is refused.
+func (a *Account) Unmet(h Holding) []string {
+	held := a.heldClosure(h)
+	var out []string
+	for _, l := range h.Licenses {
+		lic, ok := a.cat.License(l)
+		if !ok || lic.Scope != catalog.ScopeUser {
+			continue
+		}
+		if a.cat.HasPlans() && lic.Kind != catalog.KindPlan && !held.Intersects(a.plans) {
+			out = append(out, l)
+		} else if !lic.RequiresSet.Empty() && !held.Intersects(lic.RequiresSet) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Seats lists the user licenses whose seats a holding uses: those held
+// directly and those linked to its roles (R15), none while inactive (R3).
+// Included licenses use no seat of their own.
+func (a *Account) Seats(h Holding) []string {
+	if !h.Active {
+		return nil
+	}
+	b := a.cat.LicenseBits()
+	for _, l := range h.Licenses {
+		if i := a.cat.LicenseIndex(l); i >= 0 && a.cat.Licenses[i].Scope == catalog.ScopeUser {
+			b.Set(i)
+		}
+	}
+	for _, r := range h.Roles {
+		if ri, ok := a.roleIndex[r]; ok {
+			b.Or(a.roles[ri].links)
+		}
+	}
+	return a.licenseKeys(b)
+}
+
+// Roles lists the account's roles: the catalog's default roles (as the
+// account may have redefined them) and its custom roles.
+func (a *Account) Roles() []RoleDef {
+	out := make([]RoleDef, 0, len(a.roles))
+	for _, r := range a.roles {
+		d := RoleDef{Service: r.ref.Service, Name: r.ref.Role, Licenses: a.licenseKeys(r.links)}
+		r.perms.Each(func(p int) { d.Permissions = append(d.Permissions, a.cat.Permissions[p].Key) })
+		out = append(out, d)
+	}
+	return out
+}
+
+// DefaultRoles returns, for a holding, the default roles it gets (R11):
+// one per service the user is entitled to and holds no role of.
+func (e *Entitlements) DefaultRoles() []RoleRef {
+	var out []RoleRef
+	for _, ri := range e.roles {
+		r := e.acct.roles[ri].ref
+		if !e.explicit(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (e *Entitlements) explicit(r RoleRef) bool {
+	for _, x := range e.explicitRoles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

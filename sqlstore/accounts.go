@@ -1,0 +1,522 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/catalog"
+	"github.com/seatkeeper/seatkeeper/entitlement"
+)
+
+// IDPattern is what every id in a path must match (SPEC §4.8).
+var IDPattern = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
+
+var currencyRe = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// acctState is an account as decisions and rules see it, compiled once per
+// version of the account row.
+type acctState struct {
+	account  seatkeeper.Account
+	version  int64
+	settings seatkeeper.Settings
+	cat      *catalog.Catalog
+	ent      *entitlement.Account
+	subs     []seatkeeper.Subscription
+	roles    []seatkeeper.CustomRole // the account's custom and redefined roles
+}
+
+type accountCache struct {
+	mu sync.Mutex
+	m  map[string]*acctState
+}
+
+func (c *accountCache) get(id string, version int64) *acctState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.m[id]; st != nil && st.version == version {
+		return st
+	}
+	return nil
+}
+
+func (c *accountCache) put(st *acctState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*acctState{}
+	}
+	if cur := c.m[st.account.ID]; cur == nil || cur.version <= st.version {
+		c.m[st.account.ID] = st
+	}
+}
+
+// state loads the account (ENotFound if missing or deleted) and returns it
+// compiled, from the cache when its version has not moved.
+func (t *tx) state(id string) (*acctState, error) {
+	var (
+		a                seatkeeper.Account
+		settings         string
+		version          int64
+		created, updated int64
+		deleted          sql.NullInt64
+	)
+	err := t.queryRow("SELECT id, name, region, time_zone, catalog, settings, version, created_at, updated_at, deleted_at FROM accounts WHERE id = ?", id).
+		Scan(&a.ID, &a.Name, &a.Region, &a.TimeZone, &a.Catalog, &settings, &version, &created, &updated, &deleted)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && deleted.Valid) {
+		return nil, seatkeeper.Errorf(seatkeeper.ENotFound, "no account %q", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st := t.s.accounts.get(id, version); st != nil {
+		return st, nil
+	}
+	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
+	st := &acctState{account: a, version: version, settings: seatkeeper.DefaultSettings()}
+	if err := json.Unmarshal([]byte(settings), &st.settings); err != nil {
+		return nil, err
+	}
+	var ok bool
+	if st.cat, ok = t.s.catalogs[a.Catalog]; !ok {
+		return nil, seatkeeper.Errorf(seatkeeper.EConflict, "account %s uses catalog %q, which this server does not have", id, a.Catalog)
+	}
+	if st.subs, err = t.subscriptions(id); err != nil {
+		return nil, err
+	}
+	if st.roles, err = t.customRoles(id); err != nil {
+		return nil, err
+	}
+	in := entitlement.AccountInput{Settings: st.settings.Bools()}
+	for _, s := range st.subs {
+		m, _ := catalog.ParseModel(s.Model)
+		in.Subscriptions = append(in.Subscriptions, entitlement.Subscription{License: s.License, Model: m, Quantity: s.Quantity, Commit: s.Enforcement == "commit"})
+	}
+	for _, r := range st.roles {
+		in.Roles = append(in.Roles, entitlement.RoleDef{Service: r.Service, Name: r.Name, Permissions: r.Permissions, Licenses: r.Licenses})
+	}
+	if st.ent, err = entitlement.NewAccount(st.cat, in); err != nil {
+		return nil, err
+	}
+	// A state read inside a write may belong to a version that is rolled
+	// back; only committed states go into the cache.
+	if t.writing {
+		t.after = append(t.after, func() { t.s.accounts.put(st) })
+	} else {
+		t.s.accounts.put(st)
+	}
+	return st, nil
+}
+
+// bump marks the account changed for decisions: its compiled state is
+// rebuilt, here and in every other process.
+func (t *tx) bump(account string) error {
+	if _, err := t.exec("UPDATE accounts SET version = version + 1, updated_at = ? WHERE id = ?", micros(t.s.Now()), account); err != nil {
+		return err
+	}
+	return t.changed(account, "")
+}
+
+func (t *tx) audit(account string, by seatkeeper.Actor, action, target string, detail any) error {
+	d, _ := json.Marshal(detail)
+	_, err := t.exec("INSERT INTO audit (account, at, token_id, token_kind, acting_user, action, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		account, micros(t.s.Now()), by.TokenID, by.TokenKind, by.ActingUser, action, target, string(d))
+	return err
+}
+
+// event appends to the usage ledger.
+func (t *tx) event(account, typ, user, license, source string, quantity int) error {
+	_, err := t.exec("INSERT INTO usage_events (account, at, type, user_id, license, source, quantity) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		account, micros(t.s.Now()), typ, user, license, source, quantity)
+	return err
+}
+
+// PutAccount implements seatkeeper.AccountService.
+func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeeper.Account) (seatkeeper.Account, bool, error) {
+	var fields []seatkeeper.FieldError
+	bad := func(f, m string) { fields = append(fields, seatkeeper.FieldError{Field: f, Message: m}) }
+	if !IDPattern.MatchString(a.ID) {
+		bad("id", "must match [A-Za-z0-9._@:-]{1,128}")
+	}
+	if a.Name = strings.TrimSpace(a.Name); a.Name == "" || len(a.Name) > 200 {
+		bad("name", "must be 1 to 200 characters")
+	}
+	if a.TimeZone == "" {
+		a.TimeZone = "UTC"
+	}
+	if _, err := time.LoadLocation(a.TimeZone); err != nil || a.TimeZone == "Local" {
+		bad("time_zone", "must be an IANA time zone such as Europe/Berlin")
+	}
+	created := false
+	err := s.write(ctx, func(t *tx) error {
+		cur, err := t.state(a.ID)
+		exists := err == nil
+		if err != nil && seatkeeper.ErrorCode(err) != seatkeeper.ENotFound {
+			return err
+		}
+		if a.Region == "" && exists {
+			a.Region = cur.account.Region
+		}
+		if a.Catalog == "" {
+			a.Catalog = "contact-center"
+			if exists {
+				a.Catalog = cur.account.Catalog
+			}
+		}
+		if a.Region != "us" && a.Region != "eu" {
+			bad("region", "must be us or eu")
+		}
+		if _, ok := s.catalogs[a.Catalog]; !ok {
+			bad("catalog", "no catalog "+a.Catalog+"; have "+strings.Join(s.catalogs.Names(), ", "))
+		}
+		if len(fields) > 0 {
+			return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid account", Fields: fields}
+		}
+		now := micros(s.Now())
+		if exists {
+			switch {
+			case cur.account.Region != a.Region:
+				return seatkeeper.Errorf(seatkeeper.EConflict, "an account's region is fixed at creation (R18): it is %s", cur.account.Region)
+			case cur.account.Catalog != a.Catalog:
+				return seatkeeper.Errorf(seatkeeper.EConflict, "an account's catalog is fixed at creation: it is %s", cur.account.Catalog)
+			}
+			if _, err := t.exec("UPDATE accounts SET name = ?, time_zone = ?, updated_at = ?, version = version + 1 WHERE id = ?", a.Name, a.TimeZone, now, a.ID); err != nil {
+				return err
+			}
+		} else {
+			// A soft-deleted account keeps its id until its data is purged.
+			var n int
+			if err := t.queryRow("SELECT count(*) FROM accounts WHERE id = ?", a.ID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return seatkeeper.Errorf(seatkeeper.EConflict, "account %s was deleted; its id cannot be reused", a.ID)
+			}
+			settings, _ := json.Marshal(seatkeeper.DefaultSettings())
+			if _, err := t.exec("INSERT INTO accounts (id, name, region, time_zone, catalog, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				a.ID, a.Name, a.Region, a.TimeZone, a.Catalog, string(settings), now, now); err != nil {
+				return err
+			}
+			created = true
+		}
+		st, err := t.state(a.ID)
+		if err != nil {
+			return err
+		}
+		if created {
+			if err := t.recomputeCaps(st); err != nil {
+				return err
+			}
+		}
+		a = st.account
+		if err := t.changed(a.ID, ""); err != nil {
+			return err
+		}
+		return t.audit(a.ID, by, "account.put", a.ID, a)
+	})
+	return a, created, err
+}
+
+// Account implements seatkeeper.AccountService.
+func (s *Store) Account(ctx context.Context, id string) (seatkeeper.Account, error) {
+	var a seatkeeper.Account
+	err := s.read(ctx, func(t *tx) error {
+		st, err := t.state(id)
+		if err == nil {
+			a = st.account
+		}
+		return err
+	})
+	return a, err
+}
+
+// DeleteAccount implements seatkeeper.AccountService: a soft delete; the
+// data stays for the retention period.
+func (s *Store) DeleteAccount(ctx context.Context, by seatkeeper.Actor, id string) error {
+	return s.write(ctx, func(t *tx) error {
+		if _, err := t.state(id); err != nil {
+			return err
+		}
+		if _, err := t.exec("UPDATE accounts SET deleted_at = ?, version = version + 1 WHERE id = ?", micros(s.Now()), id); err != nil {
+			return err
+		}
+		if _, err := t.exec("UPDATE tokens SET revoked_at = ? WHERE account = ? AND revoked_at IS NULL", micros(s.Now()), id); err != nil {
+			return err
+		}
+		if err := t.changed(id, ""); err != nil {
+			return err
+		}
+		return t.audit(id, by, "account.delete", id, nil)
+	})
+}
+
+// recomputeCaps writes the seat cap of every user license of the account
+// from its compiled state (R1, R9, R16). It runs in the transaction that
+// changed the subscriptions, so caps and counts never disagree.
+func (t *tx) recomputeCaps(st *acctState) error {
+	for _, lic := range st.cat.Licenses {
+		if lic.Scope != catalog.ScopeUser {
+			continue
+		}
+		limit, capped := st.ent.Capacity(lic.Key)
+		if _, err := t.exec(`INSERT INTO seat_counters (account, license, used, cap, capped) VALUES (?, ?, 0, ?, ?)
+			ON CONFLICT (account, license) DO UPDATE SET cap = excluded.cap, capped = excluded.capped`,
+			st.account.ID, lic.Key, limit, capped); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) subscriptions(account string) ([]seatkeeper.Subscription, error) {
+	rows, err := t.query(`SELECT license, model, enforcement, quantity, overage_allowance, grace_seconds, billing_period,
+		currency, unit_price, overage_price, starts_at, ends_at, created_at, updated_at
+		FROM subscriptions WHERE account = ? ORDER BY license`, account)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []seatkeeper.Subscription{}
+	for rows.Next() {
+		s := seatkeeper.Subscription{Account: account}
+		var grace, starts, created, updated int64
+		var ends sql.NullInt64
+		if err := rows.Scan(&s.License, &s.Model, &s.Enforcement, &s.Quantity, &s.OverageAllowance, &grace, &s.BillingPeriod,
+			&s.Currency, &s.UnitPrice, &s.OveragePrice, &starts, &ends, &created, &updated); err != nil {
+			return nil, err
+		}
+		s.GracePeriod = seatkeeper.Duration(time.Duration(grace) * time.Second)
+		s.StartsAt, s.CreatedAt, s.UpdatedAt = fromMicros(starts), fromMicros(created), fromMicros(updated)
+		if ends.Valid {
+			e := fromMicros(ends.Int64)
+			s.EndsAt = &e
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Subscriptions implements seatkeeper.AccountService.
+func (s *Store) Subscriptions(ctx context.Context, account string) ([]seatkeeper.Subscription, error) {
+	var out []seatkeeper.Subscription
+	err := s.read(ctx, func(t *tx) error {
+		st, err := t.state(account)
+		if err == nil {
+			out = st.subs
+		}
+		return err
+	})
+	return out, err
+}
+
+func validateSubscription(sub *seatkeeper.Subscription, now time.Time) error {
+	var fields []seatkeeper.FieldError
+	bad := func(f, m string) { fields = append(fields, seatkeeper.FieldError{Field: f, Message: m}) }
+	if sub.Enforcement == "" {
+		sub.Enforcement = "hard"
+	}
+	if sub.BillingPeriod == "" {
+		sub.BillingPeriod = "monthly"
+	}
+	if sub.Currency == "" {
+		sub.Currency = "USD"
+	}
+	if sub.GracePeriod == 0 {
+		sub.GracePeriod = seatkeeper.Duration(30 * time.Minute)
+	}
+	if sub.StartsAt.IsZero() {
+		sub.StartsAt = now
+	}
+	switch {
+	case sub.Model != "named" && sub.Model != "concurrent":
+		bad("model", "must be named or concurrent")
+	case sub.Enforcement != "hard" && sub.Enforcement != "commit":
+		bad("enforcement", "must be hard or commit")
+	case sub.Enforcement == "commit" && sub.Model != "named":
+		bad("enforcement", "a commitment (R14) counts named users: use model named")
+	}
+	if sub.Quantity < 0 || sub.Quantity > 10_000_000 {
+		bad("quantity", "must be from 0 to 10000000")
+	}
+	if sub.OverageAllowance < 0 || sub.OverageAllowance > 10_000_000 {
+		bad("overage_allowance", "must be from 0 to 10000000")
+	} else if sub.OverageAllowance > 0 && sub.Model != "concurrent" {
+		bad("overage_allowance", "only concurrent pools have an overage allowance (R4)")
+	}
+	if g := time.Duration(sub.GracePeriod); g < 0 || g > 24*time.Hour || g%time.Second != 0 {
+		bad("grace_period", "must be whole seconds from 0s to 24h")
+	}
+	switch sub.BillingPeriod {
+	case "monthly", "quarterly", "annual":
+	default:
+		bad("billing_period", "must be monthly, quarterly or annual")
+	}
+	if !currencyRe.MatchString(sub.Currency) {
+		bad("currency", "must be an ISO 4217 code such as USD")
+	}
+	if sub.UnitPrice < 0 || sub.OveragePrice < 0 {
+		bad("unit_price", "prices are whole minor units, not negative")
+	}
+	if sub.EndsAt != nil && !sub.EndsAt.After(sub.StartsAt) {
+		bad("ends_at", "must be after starts_at")
+	}
+	if len(fields) > 0 {
+		return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid subscription", Fields: fields}
+	}
+	return nil
+}
+
+// PutSubscription implements seatkeeper.AccountService.
+func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub seatkeeper.Subscription) (seatkeeper.Subscription, bool, error) {
+	if err := validateSubscription(&sub, s.Now()); err != nil {
+		return sub, false, err
+	}
+	created := false
+	err := s.write(ctx, func(t *tx) error {
+		st, err := t.state(sub.Account)
+		if err != nil {
+			return err
+		}
+		existing := false
+		for _, cur := range st.subs {
+			if cur.License == sub.License {
+				existing = true
+				sub.CreatedAt = cur.CreatedAt
+			}
+		}
+		model, _ := catalog.ParseModel(sub.Model)
+		if err := entitlement.CanSubscribe(st.cat, entitlement.Subscription{License: sub.License, Model: model, Quantity: sub.Quantity}, existing); err != nil {
+			return err
+		}
+		now := s.Now()
+		if !existing {
+			sub.CreatedAt = now
+		}
+		sub.UpdatedAt = now
+		var ends any
+		if sub.EndsAt != nil {
+			ends = micros(*sub.EndsAt)
+		}
+		if _, err := t.exec(`INSERT INTO subscriptions (account, license, model, enforcement, quantity, overage_allowance, grace_seconds,
+			billing_period, currency, unit_price, overage_price, starts_at, ends_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account, license) DO UPDATE SET model = excluded.model, enforcement = excluded.enforcement,
+			quantity = excluded.quantity, overage_allowance = excluded.overage_allowance, grace_seconds = excluded.grace_seconds,
+			billing_period = excluded.billing_period, currency = excluded.currency, unit_price = excluded.unit_price,
+			overage_price = excluded.overage_price, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+			updated_at = excluded.updated_at`,
+			sub.Account, sub.License, sub.Model, sub.Enforcement, sub.Quantity, sub.OverageAllowance,
+			int64(time.Duration(sub.GracePeriod)/time.Second), sub.BillingPeriod, sub.Currency, sub.UnitPrice, sub.OveragePrice,
+			micros(sub.StartsAt), ends, micros(sub.CreatedAt), micros(now)); err != nil {
+			return err
+		}
+		created = !existing
+		return t.afterSubscriptionChange(sub.Account, by, "subscription.put", sub.License, sub, sub.Quantity)
+	})
+	return sub, created, err
+}
+
+// DeleteSubscription implements seatkeeper.AccountService.
+func (s *Store) DeleteSubscription(ctx context.Context, by seatkeeper.Actor, account, license string) error {
+	return s.write(ctx, func(t *tx) error {
+		if _, err := t.state(account); err != nil {
+			return err
+		}
+		res, err := t.exec("DELETE FROM subscriptions WHERE account = ? AND license = ?", account, license)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "account %s has no subscription to %s", account, license)
+		}
+		return t.afterSubscriptionChange(account, by, "subscription.delete", license, nil, 0)
+	})
+}
+
+// afterSubscriptionChange recompiles the account, rewrites its caps and
+// records the change in the ledger and the audit trail.
+func (t *tx) afterSubscriptionChange(account string, by seatkeeper.Actor, action, license string, detail any, quantity int) error {
+	if err := t.bump(account); err != nil {
+		return err
+	}
+	st, err := t.state(account)
+	if err != nil {
+		return err
+	}
+	if err := t.recomputeCaps(st); err != nil {
+		return err
+	}
+	if err := t.event(account, "subscription.change", "", license, "", quantity); err != nil {
+		return err
+	}
+	return t.audit(account, by, action, license, detail)
+}
+
+// Settings implements seatkeeper.AccountService.
+func (s *Store) Settings(ctx context.Context, account string) (seatkeeper.Settings, error) {
+	var out seatkeeper.Settings
+	err := s.read(ctx, func(t *tx) error {
+		st, err := t.state(account)
+		if err == nil {
+			out = st.settings
+		}
+		return err
+	})
+	return out, err
+}
+
+// PatchSettings implements seatkeeper.AccountService.
+func (s *Store) PatchSettings(ctx context.Context, by seatkeeper.Actor, account string, patch []byte) (seatkeeper.Settings, error) {
+	var out seatkeeper.Settings
+	err := s.write(ctx, func(t *tx) error {
+		st, err := t.state(account)
+		if err != nil {
+			return err
+		}
+		if out, err = st.settings.ApplyPatch(patch); err != nil {
+			return err
+		}
+		doc, _ := json.Marshal(out)
+		if _, err := t.exec("UPDATE accounts SET settings = ? WHERE id = ?", string(doc), account); err != nil {
+			return err
+		}
+		if err := t.bump(account); err != nil {
+			return err
+		}
+		return t.audit(account, by, "settings.patch", account, json.RawMessage(patch))
+	})
+	return out, err
+}
+
+// Audit implements seatkeeper.AccountService.
+func (s *Store) Audit(ctx context.Context, account string, from, to time.Time) ([]seatkeeper.AuditRecord, error) {
+	out := []seatkeeper.AuditRecord{}
+	err := s.read(ctx, func(t *tx) error {
+		if _, err := t.state(account); err != nil {
+			return err
+		}
+		rows, err := t.query("SELECT id, at, token_id, token_kind, acting_user, action, target, detail FROM audit WHERE account = ? AND at >= ? AND at < ? ORDER BY id LIMIT 100000",
+			account, micros(from), micros(to))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r seatkeeper.AuditRecord
+			var at int64
+			if err := rows.Scan(&r.ID, &at, &r.TokenID, &r.TokenKind, &r.ActingUser, &r.Action, &r.Target, &r.Detail); err != nil {
+				return err
+			}
+			r.At = fromMicros(at)
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
+}

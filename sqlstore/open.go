@@ -1,0 +1,223 @@
+// Package sqlstore is the store: one implementation of the store contract
+// (the service interfaces of package seatkeeper) over database/sql, with two
+// dialects: SQLite (the embedded default, modernc.org/sqlite) and PostgreSQL
+// (pgx). The SQL is shared; the dialects differ in placeholders, row locks
+// and how writes are scheduled (see tx.go).
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+
+	"github.com/seatkeeper/seatkeeper/catalog"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQL store. Create it with Open; close it with Close.
+type Store struct {
+	db       *sql.DB
+	postgres bool
+	catalogs catalog.Set
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	writer   *writer // SQLite: one writer goroutine committing batches
+	accounts accountCache
+
+	mu         sync.Mutex
+	listeners  []func(Change)
+	stopListen context.CancelFunc
+	listenDone chan struct{}
+}
+
+// Change says what changed, so that caches of other server processes can
+// drop what is stale. User "" means the whole account; Account "" means
+// everything (after a lost notification connection).
+type Change struct {
+	Account string
+	User    string
+}
+
+// Open opens (creating if needed) the store named by dsn and applies the
+// migrations. A dsn of "" means SQLite in dataDir/seatkeeper.db; a
+// "postgres://" or "postgresql://" dsn means PostgreSQL; "sqlite:PATH"
+// names a SQLite file.
+func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Store, error) {
+	s := &Store{catalogs: catalogs, Now: time.Now}
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		s.postgres = true
+		if s.db, err = sql.Open("pgx", dsn); err != nil {
+			return nil, err
+		}
+		s.db.SetMaxOpenConns(64)
+		s.db.SetMaxIdleConns(64)
+	default:
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if dsn == "" {
+			if err := os.MkdirAll(dataDir, 0o700); err != nil {
+				return nil, fmt.Errorf("data directory: %w", err)
+			}
+			path = filepath.Join(dataDir, "seatkeeper.db")
+		}
+		// WAL lets readers run beside the one writer; synchronous=FULL
+		// makes every acknowledged commit durable, and the writer batches
+		// commits so that the fsync is shared (see tx.go).
+		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+		if s.db, err = sql.Open("sqlite", "file:"+path+q); err != nil {
+			return nil, err
+		}
+		s.db.SetMaxOpenConns(8)
+		s.db.SetMaxIdleConns(8)
+		s.writer = newWriter(s.db)
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.postgres {
+		s.listen(dsn)
+	}
+	return s, nil
+}
+
+// Close stops the writer and the listener and closes the database.
+func (s *Store) Close() error {
+	if s.stopListen != nil {
+		s.stopListen()
+		<-s.listenDone
+	}
+	if s.writer != nil {
+		s.writer.close()
+	}
+	return s.db.Close()
+}
+
+// Ping checks that the database answers, for /readyz.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Dialect returns "postgres" or "sqlite".
+func (s *Store) Dialect() string {
+	if s.postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// OnChange registers fn to be called after every committed change, by this
+// process or (PostgreSQL) another one sharing the database.
+func (s *Store) OnChange(fn func(Change)) {
+	s.mu.Lock()
+	s.listeners = append(s.listeners, fn)
+	s.mu.Unlock()
+}
+
+func (s *Store) emit(c Change) {
+	s.mu.Lock()
+	ls := s.listeners
+	s.mu.Unlock()
+	for _, fn := range ls {
+		fn(c)
+	}
+}
+
+// Migrate applies the embedded migrations not yet applied, in order, each
+// in its own transaction. Several processes may start at once: PostgreSQL
+// serializes them with an advisory lock.
+func (s *Store) Migrate(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if s.postgres {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7263001)"); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(7263001)")
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)"); err != nil {
+		return fmt.Errorf("migrations table: %w", err)
+	}
+	names, err := migrations.ReadDir("migrations")
+	if err != nil {
+		return err
+	}
+	var files []string
+	for _, n := range names {
+		files = append(files, n.Name())
+	}
+	sort.Strings(files)
+	for _, name := range files {
+		var n int
+		if err := conn.QueryRowContext(ctx, s.rebind("SELECT count(*) FROM schema_migrations WHERE version = ?"), name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, _ := migrations.ReadFile("migrations/" + name)
+		identity := "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+		if !s.postgres {
+			identity = "INTEGER PRIMARY KEY"
+		}
+		text := strings.ReplaceAll(string(body), "{{identity}}", identity)
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, text); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"), name, s.Now().UnixMicro()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// rebind turns the ? placeholders of the shared SQL into $1, $2… for
+// PostgreSQL. The shared SQL has no ? inside string literals.
+func (s *Store) rebind(q string) string {
+	if !s.postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

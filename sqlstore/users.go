@@ -1,0 +1,524 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/entitlement"
+)
+
+// userState is a user with their direct licenses and roles, by source, as
+// loaded in a write transaction and then changed in memory.
+type userState struct {
+	exists bool
+	u      seatkeeper.User
+	lic    map[string]map[string]bool              // license -> sources
+	roles  map[entitlement.RoleRef]map[string]bool // role -> sources
+}
+
+func (u *userState) holding() entitlement.Holding {
+	h := entitlement.Holding{Active: u.exists && u.u.Active}
+	for l := range u.lic {
+		h.Licenses = append(h.Licenses, l)
+	}
+	for r := range u.roles {
+		h.Roles = append(h.Roles, r)
+	}
+	sort.Strings(h.Licenses)
+	sort.Slice(h.Roles, func(i, j int) bool {
+		return h.Roles[i].Service+":"+h.Roles[i].Role < h.Roles[j].Service+":"+h.Roles[j].Role
+	})
+	return h
+}
+
+func (u *userState) clone() *userState {
+	c := &userState{exists: u.exists, u: u.u, lic: map[string]map[string]bool{}, roles: map[entitlement.RoleRef]map[string]bool{}}
+	for k, v := range u.lic {
+		c.lic[k] = maps.Clone(v)
+	}
+	for k, v := range u.roles {
+		c.roles[k] = maps.Clone(v)
+	}
+	return c
+}
+
+func addSource[K comparable](m map[K]map[string]bool, k K, source string) bool {
+	if m[k] == nil {
+		m[k] = map[string]bool{}
+	}
+	if m[k][source] {
+		return false
+	}
+	m[k][source] = true
+	return true
+}
+
+// removeSource removes one source, or every source when source is "".
+func removeSource[K comparable](m map[K]map[string]bool, k K, source string) bool {
+	if m[k] == nil || (source != "" && !m[k][source]) {
+		return false
+	}
+	if source == "" {
+		delete(m, k)
+		return true
+	}
+	delete(m[k], source)
+	if len(m[k]) == 0 {
+		delete(m, k)
+	}
+	return true
+}
+
+// loadUser reads a user in a write transaction, locking their row so that
+// concurrent changes to one user are serialized.
+func (t *tx) loadUser(account, id string) (*userState, error) {
+	u := &userState{lic: map[string]map[string]bool{}, roles: map[entitlement.RoleRef]map[string]bool{}}
+	var created, updated int64
+	err := t.queryRow("SELECT user_name, email, display_name, external_id, active, created_at, updated_at FROM users WHERE account = ? AND id = ?"+t.forUpdate(), account, id).
+		Scan(&u.u.UserName, &u.u.Email, &u.u.DisplayName, &u.u.ExternalID, &u.u.Active, &created, &updated)
+	u.u.Account, u.u.ID = account, id
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return u, nil
+	case err != nil:
+		return nil, err
+	}
+	u.exists = true
+	u.u.CreatedAt, u.u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	rows, err := t.query("SELECT license, source FROM assignments WHERE account = ? AND user_id = ?", account, id)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var l, src string
+		if err := rows.Scan(&l, &src); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		addSource(u.lic, l, src)
+	}
+	rows.Close()
+	rows, err = t.query("SELECT service, role, source FROM user_roles WHERE account = ? AND user_id = ?", account, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r entitlement.RoleRef
+		var src string
+		if err := rows.Scan(&r.Service, &r.Role, &src); err != nil {
+			return nil, err
+		}
+		addSource(u.roles, r, src)
+	}
+	return u, rows.Err()
+}
+
+// saveUser writes the differences between old and cur.
+func (t *tx) saveUser(old, cur *userState) error {
+	now := micros(t.s.Now())
+	acct, id := cur.u.Account, cur.u.ID
+	if !cur.exists {
+		if old.exists {
+			_, err := t.exec("DELETE FROM users WHERE account = ? AND id = ?", acct, id)
+			return err
+		}
+		return nil
+	}
+	if !old.exists {
+		if _, err := t.exec("INSERT INTO users (account, id, user_name, email, display_name, external_id, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			acct, id, cur.u.UserName, cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, now); err != nil {
+			return uniqueUserName(err, cur.u.UserName)
+		}
+	} else if !sameFields(old.u, cur.u) {
+		if _, err := t.exec("UPDATE users SET user_name = ?, email = ?, display_name = ?, external_id = ?, active = ?, updated_at = ? WHERE account = ? AND id = ?",
+			cur.u.UserName, cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, acct, id); err != nil {
+			return uniqueUserName(err, cur.u.UserName)
+		}
+	}
+	for l, srcs := range old.lic {
+		for src := range srcs {
+			if !cur.lic[l][src] {
+				if _, err := t.exec("DELETE FROM assignments WHERE account = ? AND user_id = ? AND license = ? AND source = ?", acct, id, l, src); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for l, srcs := range cur.lic {
+		for src := range srcs {
+			if !old.lic[l][src] {
+				if _, err := t.exec("INSERT INTO assignments (account, user_id, license, source, created_at) VALUES (?, ?, ?, ?, ?)", acct, id, l, src, now); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for r, srcs := range old.roles {
+		for src := range srcs {
+			if !cur.roles[r][src] {
+				if _, err := t.exec("DELETE FROM user_roles WHERE account = ? AND user_id = ? AND service = ? AND role = ? AND source = ?", acct, id, r.Service, r.Role, src); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for r, srcs := range cur.roles {
+		for src := range srcs {
+			if !old.roles[r][src] {
+				if _, err := t.exec("INSERT INTO user_roles (account, user_id, service, role, source, created_at) VALUES (?, ?, ?, ?, ?, ?)", acct, id, r.Service, r.Role, src, now); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func uniqueUserName(err error, name string) error {
+	msg := strings.ToLower(err.Error())
+	if strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate") {
+		return seatkeeper.Errorf(seatkeeper.EConflict, "another user has user_name %q", name)
+	}
+	return err
+}
+
+// reseat applies the seat changes of a user between two holdings: the
+// ledger records them, and the seat counters take and free seats. Seats are
+// taken in license order, last in the transaction, so that the counter rows
+// are locked briefly and in one order (no deadlocks).
+func (t *tx) reseat(st *acctState, account, user string, before, after entitlement.Holding, source string) error {
+	was, now := st.ent.Seats(before), st.ent.Seats(after)
+	if before.Active != after.Active {
+		typ := "user.deactivate"
+		if after.Active {
+			typ = "user.activate"
+		}
+		if err := t.event(account, typ, user, "", "", 0); err != nil {
+			return err
+		}
+	}
+	var take, free []string
+	for _, l := range now {
+		if !slices.Contains(was, l) {
+			take = append(take, l)
+		}
+	}
+	for _, l := range was {
+		if !slices.Contains(now, l) {
+			free = append(free, l)
+		}
+	}
+	for _, l := range free {
+		if err := t.event(account, "assignment.remove", user, l, source, 0); err != nil {
+			return err
+		}
+		if _, err := t.exec("UPDATE seat_counters SET used = used - 1 WHERE account = ? AND license = ?", account, l); err != nil {
+			return err
+		}
+	}
+	for _, l := range take {
+		if err := t.event(account, "assignment.add", user, l, source, 0); err != nil {
+			return err
+		}
+	}
+	for _, l := range take {
+		if err := t.takeSeat(st, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// changeUser is the one way users change: load the user (locked), let fn
+// change them in memory under the account's rules, then write the
+// difference, the seats, the ledger, the audit record and the
+// notification, all in one transaction.
+func (s *Store) changeUser(ctx context.Context, by seatkeeper.Actor, account, id, action, source string, fn func(st *acctState, u *userState) error) (*userState, error) {
+	var out *userState
+	err := s.write(ctx, func(t *tx) error {
+		st, err := t.state(account)
+		if err != nil {
+			return err
+		}
+		old, err := t.loadUser(account, id)
+		if err != nil {
+			return err
+		}
+		cur := old.clone()
+		if err := fn(st, cur); err != nil {
+			return err
+		}
+		if bad := st.ent.Unmet(cur.holding()); len(bad) > 0 && cur.exists {
+			return seatkeeper.Errorf(seatkeeper.EConflict, "the change would leave %s without what it requires (a plan or one of its requires_one_of); change those first", strings.Join(bad, ", "))
+		}
+		if err := t.saveUser(old, cur); err != nil {
+			return err
+		}
+		if err := t.audit(account, by, action, id, cur.holding()); err != nil {
+			return err
+		}
+		if err := t.changed(account, id); err != nil {
+			return err
+		}
+		out = cur
+		return t.reseat(st, account, id, old.holding(), cur.holding(), source)
+	})
+	return out, err
+}
+
+func validateUser(u *seatkeeper.User) error {
+	var fields []seatkeeper.FieldError
+	bad := func(f, m string) { fields = append(fields, seatkeeper.FieldError{Field: f, Message: m}) }
+	if !IDPattern.MatchString(u.ID) {
+		bad("id", "must match [A-Za-z0-9._@:-]{1,128}")
+	}
+	if u.UserName == "" {
+		u.UserName = u.ID
+	}
+	for f, v := range map[string]string{"user_name": u.UserName, "email": u.Email, "display_name": u.DisplayName, "external_id": u.ExternalID} {
+		if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 }) {
+			bad(f, "must be at most 256 characters, without control characters")
+		}
+	}
+	if u.Email != "" && !strings.Contains(u.Email, "@") {
+		bad("email", "must be an email address")
+	}
+	if len(fields) > 0 {
+		sort.Slice(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
+		return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid user", Fields: fields}
+	}
+	return nil
+}
+
+// PutUser implements seatkeeper.UserService.
+func (s *Store) PutUser(ctx context.Context, by seatkeeper.Actor, in seatkeeper.User) (seatkeeper.User, bool, error) {
+	if err := validateUser(&in); err != nil {
+		return in, false, err
+	}
+	created := false
+	u, err := s.changeUser(ctx, by, in.Account, in.ID, "user.put", seatkeeper.SourceManual, func(st *acctState, u *userState) error {
+		created = !u.exists
+		wasActive := u.exists && u.u.Active
+		u.exists = true
+		u.u.UserName, u.u.Email, u.u.DisplayName, u.u.ExternalID, u.u.Active = in.UserName, in.Email, in.DisplayName, in.ExternalID, in.Active
+		if wasActive && !in.Active {
+			// R3: deactivation drops manual and SAML assignments; those from
+			// roles, groups and SCIM come back on reactivation.
+			for l := range u.lic {
+				removeSource(u.lic, l, seatkeeper.SourceManual)
+				removeSource(u.lic, l, seatkeeper.SourceSAML)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return in, false, err
+	}
+	out, err := s.User(ctx, in.Account, u.u.ID)
+	return out, created, err
+}
+
+// DeleteUser implements seatkeeper.UserService.
+func (s *Store) DeleteUser(ctx context.Context, by seatkeeper.Actor, account, id string) error {
+	_, err := s.changeUser(ctx, by, account, id, "user.delete", seatkeeper.SourceManual, func(_ *acctState, u *userState) error {
+		if !u.exists {
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", id)
+		}
+		u.exists, u.u.Active = false, false
+		clear(u.lic)
+		clear(u.roles)
+		return nil
+	})
+	return err
+}
+
+// AssignLicense implements seatkeeper.UserService.
+func (s *Store) AssignLicense(ctx context.Context, by seatkeeper.Actor, account, user, license, source string) (bool, error) {
+	created := false
+	_, err := s.changeUser(ctx, by, account, user, "license.assign", source, func(st *acctState, u *userState) error {
+		if !u.exists {
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", user)
+		}
+		if len(u.lic[license]) == 0 {
+			// A license already held from another source needs no new seat.
+			if err := st.ent.CanAssign(u.holding(), license); err != nil {
+				return err
+			}
+		}
+		created = addSource(u.lic, license, source)
+		return nil
+	})
+	return created, err
+}
+
+// UnassignLicense implements seatkeeper.UserService. Source "" removes
+// every direct assignment of the license.
+func (s *Store) UnassignLicense(ctx context.Context, by seatkeeper.Actor, account, user, license, source string) error {
+	_, err := s.changeUser(ctx, by, account, user, "license.unassign", source, func(_ *acctState, u *userState) error {
+		if !u.exists {
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", user)
+		}
+		if !removeSource(u.lic, license, source) {
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "user %s holds no %s assignment of %s", user, sourceWord(source), license)
+		}
+		return nil
+	})
+	return err
+}
+
+func sourceWord(source string) string {
+	if source == "" {
+		return "direct"
+	}
+	return source
+}
+
+// AssignRole implements seatkeeper.UserService.
+func (s *Store) AssignRole(ctx context.Context, by seatkeeper.Actor, account, user, service, role, source string) (bool, error) {
+	created := false
+	_, err := s.changeUser(ctx, by, account, user, "role.assign", seatkeeper.SourceRole, func(st *acctState, u *userState) error {
+		if !u.exists {
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", user)
+		}
+		ref := entitlement.RoleRef{Service: service, Role: role}
+		if !st.ent.HasRole(ref) {
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "account %s has no role %s:%s", account, service, role)
+		}
+		created = addSource(u.roles, ref, source)
+		return nil
+	})
+	return created, err
+}
+
+// UnassignRole implements seatkeeper.UserService. Source "" removes the
+// role whatever gave it.
+func (s *Store) UnassignRole(ctx context.Context, by seatkeeper.Actor, account, user, service, role, source string) error {
+	_, err := s.changeUser(ctx, by, account, user, "role.unassign", seatkeeper.SourceRole, func(_ *acctState, u *userState) error {
+		if !u.exists {
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", user)
+		}
+		if !removeSource(u.roles, entitlement.RoleRef{Service: service, Role: role}, source) {
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "user %s does not hold role %s:%s", user, service, role)
+		}
+		return nil
+	})
+	return err
+}
+
+// User implements seatkeeper.UserService.
+func (s *Store) User(ctx context.Context, account, id string) (seatkeeper.User, error) {
+	var out seatkeeper.User
+	err := s.read(ctx, func(t *tx) error {
+		st, err := t.state(account)
+		if err != nil {
+			return err
+		}
+		u, err := t.loadUser(account, id)
+		if err != nil {
+			return err
+		}
+		if !u.exists {
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", id)
+		}
+		out = view(st, u)
+		return nil
+	})
+	return out, err
+}
+
+// view is the API's user: direct licenses by source, licenses from roles,
+// explicit roles by source and the default roles the user gets (R11).
+func view(st *acctState, u *userState) seatkeeper.User {
+	out := u.u
+	out.Licenses, out.Roles = []seatkeeper.HeldLicense{}, []seatkeeper.HeldRole{}
+	h := u.holding()
+	for _, l := range h.Licenses {
+		for _, src := range sortedKeys(u.lic[l]) {
+			out.Licenses = append(out.Licenses, seatkeeper.HeldLicense{License: l, Source: src})
+		}
+	}
+	for _, r := range h.Roles {
+		for _, src := range sortedKeys(u.roles[r]) {
+			out.Roles = append(out.Roles, seatkeeper.HeldRole{Service: r.Service, Role: r.Role, Source: src})
+		}
+		for _, l := range st.ent.RoleLicenses(r) {
+			out.Licenses = append(out.Licenses, seatkeeper.HeldLicense{License: l, Source: seatkeeper.SourceRole})
+		}
+	}
+	for _, r := range st.ent.Compile(h).DefaultRoles() {
+		out.Roles = append(out.Roles, seatkeeper.HeldRole{Service: r.Service, Role: r.Role, Source: seatkeeper.SourceDefault})
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := slices.Collect(maps.Keys(m))
+	sort.Strings(out)
+	return out
+}
+
+// Users implements seatkeeper.UserService with keyset pagination on id.
+func (s *Store) Users(ctx context.Context, account, cursor string, limit int) ([]seatkeeper.User, string, error) {
+	after := ""
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !IDPattern.Match(b) {
+			return nil, "", seatkeeper.Errorf(seatkeeper.EInvalid, "invalid cursor")
+		}
+		after = string(b)
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []seatkeeper.User
+	next := ""
+	err := s.read(ctx, func(t *tx) error {
+		st, err := t.state(account)
+		if err != nil {
+			return err
+		}
+		rows, err := t.query("SELECT id FROM users WHERE account = ? AND id > ? ORDER BY id LIMIT ?", account, after, limit+1)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) > limit {
+			ids = ids[:limit]
+			next = base64.RawURLEncoding.EncodeToString([]byte(ids[limit-1]))
+		}
+		for _, id := range ids {
+			u, err := t.loadUser(account, id)
+			if err != nil {
+				return err
+			}
+			out = append(out, view(st, u))
+		}
+		return nil
+	})
+	if out == nil {
+		out = []seatkeeper.User{}
+	}
+	return out, next, err
+}
+
+func sameFields(a, b seatkeeper.User) bool {
+	return a.UserName == b.UserName && a.Email == b.Email && a.DisplayName == b.DisplayName &&
+		a.ExternalID == b.ExternalID && a.Active == b.Active
+}

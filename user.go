@@ -1,0 +1,99 @@
+package seatkeeper
+
+import (
+	"context"
+	"time"
+)
+
+// Assignment sources (SPEC §1).
+const (
+	SourceManual  = "manual"
+	SourceSCIM    = "scim"
+	SourceSAML    = "saml"
+	SourceRole    = "role"    // derived from a role linked to a license (R15)
+	SourceGroup   = "group"   // derived from a group mapping
+	SourceDefault = "default" // a service's default role (R11), derived
+)
+
+// User is a person in an account.
+type User struct {
+	Account     string        `json:"-"`
+	ID          string        `json:"id"`
+	UserName    string        `json:"user_name"`
+	Email       string        `json:"email"`
+	DisplayName string        `json:"display_name"`
+	ExternalID  string        `json:"external_id"`
+	Active      bool          `json:"active"`
+	Licenses    []HeldLicense `json:"licenses"`
+	Roles       []HeldRole    `json:"roles"`
+	CreatedAt   time.Time     `json:"created_at"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+}
+
+// HeldLicense is one license a user holds and where it came from.
+type HeldLicense struct {
+	License string `json:"license"`
+	Source  string `json:"source"`
+}
+
+// HeldRole is one role a user holds and where it came from.
+type HeldRole struct {
+	Service string `json:"service"`
+	Role    string `json:"role"`
+	Source  string `json:"source"`
+}
+
+// CustomRole is an account's own role, or its redefinition of a default
+// role (R11, R15).
+type CustomRole struct {
+	Service     string   `json:"service"`
+	Name        string   `json:"role"`
+	Permissions []string `json:"permissions"`
+	Licenses    []string `json:"licenses"`
+	Default     bool     `json:"default"` // a catalog default role: cannot be deleted
+}
+
+// LicenseSummary is one line of GET /licenses (SPEC §4.2).
+type LicenseSummary struct {
+	License            string `json:"license"`
+	Model              string `json:"model,omitempty"`
+	Purchased          int    `json:"purchased"`
+	Assigned           int    `json:"assigned"`
+	Available          *int   `json:"available"` // nil: no cap
+	Members            *int   `json:"members,omitempty"`
+	InUse              *int   `json:"in_use,omitempty"`
+	Cap                *int   `json:"cap,omitempty"`
+	RequiredAddonSeats *int   `json:"required_addon_seats,omitempty"`
+	Quota              *int   `json:"quota,omitempty"` // cloud storage: purchased plus what plan seats bring (R10)
+}
+
+// UserService manages users, their licenses and roles. Every method that
+// changes something enforces the rules atomically: a refused change
+// changes nothing.
+type UserService interface {
+	// PutUser creates or updates a user. Deactivating frees every seat
+	// and drops manual and SAML assignments; reactivating restores the
+	// seats of role, group and SCIM assignments, or fails with
+	// ESeatLimit if one no longer fits (R3).
+	PutUser(ctx context.Context, by Actor, u User) (User, bool, error)
+	// User returns ENotFound.
+	User(ctx context.Context, account, id string) (User, error)
+	DeleteUser(ctx context.Context, by Actor, account, id string) error
+	// Users lists users ordered by id after cursor; next is "" at the end.
+	Users(ctx context.Context, account, cursor string, limit int) (users []User, next string, err error)
+
+	// AssignLicense returns created=false if the user already held it
+	// from that source. Errors: EUserInactive, ESeatLimit,
+	// ERequirementMissing, ENotForSale, ERetired, EConflict, ENotFound.
+	AssignLicense(ctx context.Context, by Actor, account, user, license, source string) (bool, error)
+	UnassignLicense(ctx context.Context, by Actor, account, user, license, source string) error
+	AssignRole(ctx context.Context, by Actor, account, user, service, role, source string) (bool, error)
+	UnassignRole(ctx context.Context, by Actor, account, user, service, role, source string) error
+
+	PutRole(ctx context.Context, by Actor, account string, r CustomRole) (bool, error)
+	Roles(ctx context.Context, account string) ([]CustomRole, error)
+	// DeleteRole refuses default roles (EConflict) and roles still held.
+	DeleteRole(ctx context.Context, by Actor, account, service, name string) error
+
+	LicenseSummary(ctx context.Context, account string) ([]LicenseSummary, error)
+}
