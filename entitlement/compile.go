@@ -1,6 +1,10 @@
 package entitlement
 
-import "github.com/seatkeeper/seatkeeper/catalog"
+import (
+	"sync"
+
+	"github.com/seatkeeper/seatkeeper/catalog"
+)
 
 // Entitlements is the compiled access of one user in one account. It is
 // immutable; decisions on it do not allocate.
@@ -16,7 +20,10 @@ type Entitlements struct {
 	permVia       [][]string   // per permission: the roles that grant it
 	roles         []int        // effective roles, explicit then defaults
 	explicitRoles []RoleRef
-	scopeOwn      bool
+
+	accessOnce [2]sync.Once
+	access     [2]Access
+	scopeOwn   bool
 }
 
 // Compile works out what a user holds and may use. Licenses the user holds

@@ -91,7 +91,18 @@ type PermissionGrant struct {
 }
 
 // Access lists every feature and permission the user is entitled to now.
+// It is worked out once per compiled holding and presence state; the
+// slices of the result are shared and must not be modified.
 func (e *Entitlements) Access(signedIn bool) Access {
+	i := 0
+	if signedIn {
+		i = 1
+	}
+	e.accessOnce[i].Do(func() { e.access[i] = e.buildAccess(signedIn) })
+	return e.access[i]
+}
+
+func (e *Entitlements) buildAccess(signedIn bool) Access {
 	a := e.acct
 	out := Access{
 		Active: e.active, SignedIn: signedIn, Scope: ScopeAll,

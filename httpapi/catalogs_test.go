@@ -1,57 +1,31 @@
 package httpapi_test
 
 import (
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
-	"github.com/seatkeeper/seatkeeper/catalog"
 	"github.com/seatkeeper/seatkeeper/httpapi"
 )
 
-func newServer(t *testing.T) *httptest.Server {
-	t.Helper()
-	api := &httpapi.Server{Catalogs: catalog.NewSet(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ts := httptest.NewServer(api.Handler())
-	t.Cleanup(ts.Close)
-	return ts
-}
-
-func get(t *testing.T, url string, into any) *http.Response {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
-		t.Fatalf("GET %s: body is not JSON: %v", url, err)
-	}
-	return resp
-}
-
 func TestHealthAndReady(t *testing.T) {
-	ts := newServer(t)
+	e := newEnv(t, "")
 	for _, path := range []string{"/healthz", "/readyz"} {
 		var body map[string]string
-		if resp := get(t, ts.URL+path, &body); resp.StatusCode != 200 || body["status"] == "" {
-			t.Errorf("%s: %d %v", path, resp.StatusCode, body)
+		r := e.do("", "GET", path, nil)
+		if r.JSON(t, &body); r.Status != 200 || body["status"] == "" {
+			t.Errorf("%s: %d %v", path, r.Status, body)
 		}
 	}
 }
 
 func TestListCatalogs(t *testing.T) {
-	ts := newServer(t)
+	e := newEnv(t, "")
 	var body struct {
 		Items []struct {
 			Name     string `json:"name"`
 			Licenses int    `json:"licenses"`
 		} `json:"items"`
 	}
-	get(t, ts.URL+"/v1/catalogs", &body)
+	e.must(200, "GET", "/v1/catalogs", nil).JSON(t, &body)
 	if got, want := len(body.Items), 2; got != want {
 		t.Fatalf("items = %d, want %d", got, want)
 	}
@@ -61,10 +35,13 @@ func TestListCatalogs(t *testing.T) {
 	if got, want := body.Items[1].Licenses, 17; got != want {
 		t.Errorf("wfo licenses = %d, want %d", got, want)
 	}
+	if r := e.do("", "GET", "/v1/catalogs", nil); r.Status != 401 || r.Problem(t).Code != "unauthenticated" {
+		t.Errorf("without a token: %d %s", r.Status, r.Body)
+	}
 }
 
 func TestGetCatalog(t *testing.T) {
-	ts := newServer(t)
+	e := newEnv(t, "")
 	var body struct {
 		Name     string `json:"name"`
 		Licenses []struct {
@@ -81,9 +58,7 @@ func TestGetCatalog(t *testing.T) {
 			} `json:"roles"`
 		} `json:"services"`
 	}
-	if resp := get(t, ts.URL+"/v1/catalogs/wfo", &body); resp.StatusCode != 200 {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
+	e.must(200, "GET", "/v1/catalogs/wfo", nil).JSON(t, &body)
 	lic := map[string]int{}
 	for i, l := range body.Licenses {
 		lic[l.Key] = i
@@ -92,20 +67,16 @@ func TestGetCatalog(t *testing.T) {
 		t.Errorf("performance_coaching sale = %q", got)
 	}
 	// qm includes cr: the qm license lists cr's features too (R16).
-	qmFeatures := body.Licenses[lic["qm"]].Features
 	found := false
-	for _, f := range qmFeatures {
+	for _, f := range body.Licenses[lic["qm"]].Features {
 		found = found || f == "record_audio"
 	}
 	if !found {
-		t.Errorf("qm features %v lack record_audio from cr", qmFeatures)
+		t.Errorf("qm features %v lack record_audio from cr", body.Licenses[lic["qm"]].Features)
 	}
 	for _, s := range body.Services {
-		if s.Key != "wfo" {
-			continue
-		}
 		for _, r := range s.Roles {
-			if r.Name == "agent" && (len(r.Licenses) != 1 || r.Licenses[0] != "qm") {
+			if s.Key == "wfo" && r.Name == "agent" && (len(r.Licenses) != 1 || r.Licenses[0] != "qm") {
 				t.Errorf("wfo agent links %v, want [qm] (R15)", r.Licenses)
 			}
 		}
@@ -113,15 +84,13 @@ func TestGetCatalog(t *testing.T) {
 }
 
 func TestNotFoundIsProblemJSON(t *testing.T) {
-	ts := newServer(t)
+	e := newEnv(t, "")
 	for _, path := range []string{"/v1/catalogs/nope", "/v2/whatever"} {
-		var p httpapi.Problem
-		resp := get(t, ts.URL+path, &p)
-		if resp.StatusCode != 404 || p.Code != "not_found" || p.Status != 404 || p.Detail == "" {
-			t.Errorf("%s: %d %+v", path, resp.StatusCode, p)
-		}
-		if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
-			t.Errorf("%s: content type %q", path, ct)
+		r := e.do(e.Operator, "GET", path, nil)
+		p := r.Problem(t)
+		if r.Status != 404 || p.Code != "not_found" || p.Status != 404 || p.Detail == "" {
+			t.Errorf("%s: %d %+v", path, r.Status, p)
 		}
 	}
+	var _ httpapi.Problem
 }

@@ -1,40 +1,152 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
+	"github.com/seatkeeper/seatkeeper/snapshot"
 )
 
-// Server holds what the handlers need. Create it with its fields set and
-// serve Handler().
-type Server struct {
-	Catalogs catalog.Set
-	Logger   *slog.Logger
+// Store is what the API needs of the store.
+type Store interface {
+	seatkeeper.AccountService
+	seatkeeper.UserService
+	seatkeeper.TokenService
+	Ping(ctx context.Context) error
 }
 
-// Handler returns the routes of the API.
+// Server holds what the handlers need. Set its fields, then serve Handler().
+type Server struct {
+	Catalogs  catalog.Set
+	Store     Store
+	Decisions *snapshot.Cache
+	Logger    *slog.Logger
+	// OperatorSecretHash, when set, is the hash of the operator secret
+	// from SEATKEEPER_OPERATOR_TOKEN.
+	OperatorSecretHash string
+	Metrics            *Metrics
+	// Presence, when set, says who is signed in (R5).
+	Presence Presence
+
+	tokens tokenCache
+	routes []route
+}
+
+// route is one registered endpoint: its pattern, who may call it, and the
+// handler. The table is also what the OpenAPI test compares against.
+type route struct {
+	pattern string
+	access  access
+	handler http.HandlerFunc
+}
+
+// Handler returns the routes of the API wrapped in the common middleware:
+// request id, panic safety net, metrics and logging.
 func (s *Server) Handler() http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
+	if s.Metrics == nil {
+		s.Metrics = NewMetrics(nil)
+	}
+	s.routes = nil
 	mux := http.NewServeMux()
+	s.register(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, seatkeeper.Errorf(seatkeeper.ENotFound, "no such resource: %s %s", r.Method, r.URL.Path))
+	})
+	return s.middleware(mux)
+}
+
+// Routes lists the registered "METHOD /path" patterns.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.routes {
+		out = append(out, r.pattern)
+	}
+	return out
+}
+
+func (s *Server) handle(mux *http.ServeMux, pattern string, a access, h http.HandlerFunc) {
+	s.routes = append(s.routes, route{pattern: pattern, access: a, handler: h})
+	mux.Handle(pattern, s.authorize(a, h))
+}
+
+func (s *Server) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.HandleFunc("GET /v1/catalogs", s.listCatalogs)
-	mux.HandleFunc("GET /v1/catalogs/{catalog}", s.getCatalog)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, s.Logger, seatkeeper.Errorf(seatkeeper.ENotFound, "no such resource: %s %s", r.Method, r.URL.Path))
-	})
-	return mux
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+	mux.HandleFunc("GET /v1/openapi.json", s.openapi)
+	s.routes = append(s.routes,
+		route{pattern: "GET /healthz"}, route{pattern: "GET /readyz"},
+		route{pattern: "GET /metrics"}, route{pattern: "GET /v1/openapi.json"})
+
+	s.handle(mux, "GET /v1/catalogs", anyToken, s.listCatalogs)
+	s.handle(mux, "GET /v1/catalogs/{catalog}", anyToken, s.getCatalog)
+
+	s.handle(mux, "PUT /v1/accounts/{account}", operatorOnly, s.putAccount)
+	s.handle(mux, "GET /v1/accounts/{account}", reader, s.getAccount)
+	s.handle(mux, "DELETE /v1/accounts/{account}", operatorOnly, s.deleteAccount)
+
+	s.handle(mux, "PUT /v1/accounts/{account}/subscriptions/{license}", operatorOnly, s.putSubscription)
+	s.handle(mux, "GET /v1/accounts/{account}/subscriptions", reader, s.listSubscriptions)
+	s.handle(mux, "DELETE /v1/accounts/{account}/subscriptions/{license}", operatorOnly, s.deleteSubscription)
+
+	s.handle(mux, "POST /v1/accounts/{account}/tokens", adminOnly, s.createToken)
+	s.handle(mux, "DELETE /v1/accounts/{account}/tokens/{id}", adminOnly, s.revokeToken)
+
+	s.handle(mux, "PUT /v1/accounts/{account}/users/{user}", permitted("account.users.manage"), s.putUser)
+	s.handle(mux, "GET /v1/accounts/{account}/users/{user}", reader, s.getUser)
+	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}", permitted("account.users.manage"), s.deleteUser)
+	s.handle(mux, "GET /v1/accounts/{account}/users", reader, s.listUsers)
+	s.handle(mux, "PUT /v1/accounts/{account}/users/{user}/licenses/{license}", permitted("account.licenses.assign"), s.assignLicense)
+	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/licenses/{license}", permitted("account.licenses.assign"), s.unassignLicense)
+	s.handle(mux, "PUT /v1/accounts/{account}/users/{user}/roles/{service}/{role}", permitted("account.roles.manage"), s.assignRole)
+	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/roles/{service}/{role}", permitted("account.roles.manage"), s.unassignRole)
+
+	s.handle(mux, "PUT /v1/accounts/{account}/roles/{service}/{role}", permitted("account.roles.manage"), s.putRole)
+	s.handle(mux, "GET /v1/accounts/{account}/roles", reader, s.listRoles)
+	s.handle(mux, "DELETE /v1/accounts/{account}/roles/{service}/{role}", permitted("account.roles.manage"), s.deleteRole)
+
+	s.handle(mux, "GET /v1/accounts/{account}/licenses", reader, s.licenseSummary)
+
+	s.handle(mux, "GET /v1/accounts/{account}/users/{user}/check", reader, s.check)
+	s.handle(mux, "GET /v1/accounts/{account}/users/{user}/access", reader, s.access)
+
+	s.handle(mux, "GET /v1/accounts/{account}/settings", reader, s.getSettings)
+	s.handle(mux, "PATCH /v1/accounts/{account}/settings", permitted("account.settings.edit"), s.patchSettings)
+
+	s.handle(mux, "GET /v1/accounts/{account}/audit", permitted("account.audit.view"), s.audit)
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openAPIDocument)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers 200 only while the store answers.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.Store != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.Store.Ping(ctx); err != nil {
+			s.Logger.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// fail answers err as problem+json (see response.go).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, s.Logger, err)
 }

@@ -333,6 +333,11 @@ func validateSubscription(sub *seatkeeper.Subscription, now time.Time) error {
 	if sub.StartsAt.IsZero() {
 		sub.StartsAt = now
 	}
+	sub.StartsAt = sub.StartsAt.UTC().Truncate(time.Microsecond) // as stored
+	if sub.EndsAt != nil {
+		e := sub.EndsAt.UTC().Truncate(time.Microsecond)
+		sub.EndsAt = &e
+	}
 	switch {
 	case sub.Model != "named" && sub.Model != "concurrent":
 		bad("model", "must be named or concurrent")
@@ -394,7 +399,7 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 		if err := entitlement.CanSubscribe(st.cat, entitlement.Subscription{License: sub.License, Model: model, Quantity: sub.Quantity}, existing); err != nil {
 			return err
 		}
-		now := s.Now()
+		now := s.Now().UTC().Truncate(time.Microsecond)
 		if !existing {
 			sub.CreatedAt = now
 		}

@@ -35,7 +35,7 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // exits 1 if there was any.
 func runCatalogCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("catalog check", "catalog check FILE…", stderr)
-	if code := parseFlags(fs, args); code >= 0 {
+	if code := parseFlags(fs.FlagSet, args); code >= 0 {
 		return code
 	}
 	if fs.NArg() == 0 {
@@ -79,7 +79,7 @@ func runCatalogShow(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if code := parseFlags(fs, args); code >= 0 {
+	if code := parseFlags(fs.FlagSet, args); code >= 0 {
 		return code
 	}
 	if name == "" && fs.NArg() > 0 {

@@ -9,16 +9,18 @@ import (
 	"strings"
 )
 
-// newFlagSet returns a flag set that prints its usage to stderr and returns
+// flagSet is a flag.FlagSet that prints its usage to stderr and returns
 // errors instead of exiting, so commands can be run from tests.
-func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+type flagSet struct{ *flag.FlagSet }
+
+func newFlagSet(name, usage string, stderr io.Writer) flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: seatkeeper %s\n\n", usage)
 		fs.PrintDefaults()
 	}
-	return fs
+	return flagSet{fs}
 }
 
 // parseFlags parses args and returns the exit code to stop with, or -1 to

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // account time zones work on machines without zoneinfo
 )
 
 // command is one subcommand. run gets the arguments after the command name
@@ -21,6 +22,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the HTTP server", runServe},
+		{"migrate", "apply the database migrations and exit", runMigrate},
 		{"catalog", "check catalog files or show a catalog's feature matrix", runCatalog},
 		{"version", "print the version", runVersion},
 		{"help", "list the commands", runHelp},

@@ -160,7 +160,8 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	data := t.TempDir()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -168,7 +169,16 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 	defer cmd.Process.Kill()
 	addr := waitListening(t, stderr)
 
-	resp, err := http.Get("http://" + addr + "/v1/catalogs/wfo")
+	secret, err := os.ReadFile(filepath.Join(data, "operator-token"))
+	if err != nil {
+		t.Fatalf("the first start must write the operator token: %v", err)
+	}
+	if fi, _ := os.Stat(filepath.Join(data, "operator-token")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("operator-token mode %v, want 0600", fi.Mode().Perm())
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/v1/catalogs/wfo", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(secret)))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,32 +8,75 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
 	"github.com/seatkeeper/seatkeeper/httpapi"
+	"github.com/seatkeeper/seatkeeper/snapshot"
+	"github.com/seatkeeper/seatkeeper/sqlstore"
 )
 
+// storeFlags are the flags every command that opens the store takes.
+type storeFlags struct {
+	data, db string
+	catalogs listFlag
+}
+
+func addStoreFlags(fs flagSet, f *storeFlags) {
+	fs.StringVar(&f.data, "data", envOr("SEATKEEPER_DATA", "./seatkeeper-data"), "data directory for the embedded SQLite store (env SEATKEEPER_DATA)")
+	fs.StringVar(&f.db, "db", envOr("SEATKEEPER_DB", ""), "database: empty for SQLite in --data, or a postgres:// DSN (env SEATKEEPER_DB)")
+	fs.Var(&f.catalogs, "catalog", "a catalog file to serve besides the presets (repeatable)")
+}
+
+// open loads the extra catalogs and opens the store.
+func (f *storeFlags) open(ctx context.Context) (*sqlstore.Store, catalog.Set, error) {
+	var extra []*catalog.Catalog
+	for _, file := range f.catalogs {
+		c, err := loadCatalogFile(file)
+		if err != nil {
+			return nil, nil, err
+		}
+		extra = append(extra, c)
+	}
+	cats := catalog.NewSet(extra...)
+	st, err := sqlstore.Open(ctx, f.db, f.data, cats)
+	return st, cats, err
+}
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--catalog FILE]…", stderr)
+	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--catalog FILE]…", stderr)
 	addr := fs.String("addr", envOr("SEATKEEPER_ADDR", "127.0.0.1:8080"), "address to listen on (env SEATKEEPER_ADDR)")
-	var catalogs listFlag
-	fs.Var(&catalogs, "catalog", "a catalog file to serve besides the presets (repeatable)")
-	if code := parseFlags(fs, args); code >= 0 {
+	var sf storeFlags
+	addStoreFlags(fs, &sf)
+	if code := parseFlags(fs.FlagSet, args); code >= 0 {
 		return code
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
-	var extra []*catalog.Catalog
-	for _, file := range catalogs {
-		c, err := loadCatalogFile(file)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		extra = append(extra, c)
+	store, cats, err := sf.open(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "seatkeeper:", err)
+		return 1
 	}
-	api := &httpapi.Server{Catalogs: catalog.NewSet(extra...), Logger: log}
+	defer store.Close()
+	api := &httpapi.Server{
+		Catalogs: cats, Store: store, Logger: log,
+		Metrics: httpapi.NewMetrics(store.SeatsInUse),
+	}
+	api.Decisions = snapshot.New(store)
+	store.OnChange(func(c sqlstore.Change) {
+		api.Decisions.Invalidate(c.Account, c.User)
+		if c.User == "" {
+			api.InvalidateTokens(c.Account)
+		}
+	})
+	if err := bootstrapOperator(ctx, store, api, sf.data, log); err != nil {
+		log.Error("operator token", "err", err)
+		return 1
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -46,7 +89,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "catalogs", api.Catalogs.Names())
+	log.Info("listening", "addr", ln.Addr().String(), "store", store.Dialect(), "catalogs", cats.Names())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 
@@ -69,5 +112,51 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	log.Info("stopped")
+	return 0
+}
+
+// bootstrapOperator makes sure an operator can get in (SPEC §4): the
+// secret of SEATKEEPER_OPERATOR_TOKEN, or, on a store with no token yet, a
+// new operator token written to <data>/operator-token (mode 0600). The
+// secret itself is never logged.
+func bootstrapOperator(ctx context.Context, store *sqlstore.Store, api *httpapi.Server, dataDir string, log *slog.Logger) error {
+	if secret := os.Getenv("SEATKEEPER_OPERATOR_TOKEN"); secret != "" {
+		api.OperatorSecretHash = seatkeeper.HashSecret(secret)
+		log.Info("operator token from SEATKEEPER_OPERATOR_TOKEN")
+		return nil
+	}
+	n, err := store.CountTokens(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	_, secret, err := store.CreateToken(ctx, seatkeeper.Actor{TokenKind: "bootstrap"}, "", seatkeeper.TokenOperator, "bootstrap")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+	path := filepath.Join(dataDir, "operator-token")
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return err
+	}
+	log.Info("created the first operator token", "path", path)
+	return nil
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("migrate", "migrate [--data DIR] [--db DSN]", stderr)
+	var sf storeFlags
+	addStoreFlags(fs, &sf)
+	if code := parseFlags(fs.FlagSet, args); code >= 0 {
+		return code
+	}
+	store, _, err := sf.open(ctx) // Open applies the migrations
+	if err != nil {
+		fmt.Fprintln(stderr, "seatkeeper:", err)
+		return 1
+	}
+	store.Close()
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", store.Dialect())
 	return 0
 }

@@ -44,7 +44,7 @@ func versionString() string {
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("version", "version", stderr)
-	if code := parseFlags(fs, args); code >= 0 {
+	if code := parseFlags(fs.FlagSet, args); code >= 0 {
 		return code
 	}
 	fmt.Fprintf(stdout, "seatkeeper %s (%s)\n", versionString(), runtime.Version())

@@ -1,0 +1,159 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+)
+
+// access says who may call a route (SPEC §4).
+type access struct {
+	operator   bool   // operator tokens only
+	admin      bool   // operator, or an admin token of the account
+	permission string // …or an app token whose acting user's roles grant this
+	anyAccount bool   // any valid token, the route names no account
+}
+
+var (
+	anyToken     = access{anyAccount: true}
+	operatorOnly = access{operator: true}
+	adminOnly    = access{admin: true}
+	reader       = access{} // any token of the account: reads, reports and decisions
+)
+
+func permitted(perm string) access { return access{admin: true, permission: perm} }
+
+// ActingUserHeader names the user an app token acts for.
+const ActingUserHeader = "Seatkeeper-Acting-User"
+
+type actorKey struct{}
+
+func actorOf(r *http.Request) seatkeeper.Actor {
+	a, _ := r.Context().Value(actorKey{}).(seatkeeper.Actor)
+	return a
+}
+
+// tokenCache keeps recently seen tokens so that a decision needs no
+// database read. Revocations reach it through InvalidateTokens; entries
+// also expire, as a safety net.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]cachedToken
+}
+
+type cachedToken struct {
+	tok seatkeeper.Token
+	at  time.Time
+}
+
+const tokenTTL = 30 * time.Second
+
+// InvalidateTokens drops the cached tokens of an account, or of every
+// account when account is "". The store calls it on every account change.
+func (s *Server) InvalidateTokens(account string) {
+	s.tokens.mu.Lock()
+	defer s.tokens.mu.Unlock()
+	for h, c := range s.tokens.m {
+		if account == "" || c.tok.Account == account {
+			delete(s.tokens.m, h)
+		}
+	}
+}
+
+// authenticate returns the token of the request's bearer secret.
+func (s *Server) authenticate(r *http.Request) (seatkeeper.Token, error) {
+	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || secret == "" {
+		return seatkeeper.Token{}, seatkeeper.Errorf(seatkeeper.EUnauthenticated, "send Authorization: Bearer <token>")
+	}
+	hash := seatkeeper.HashSecret(strings.TrimSpace(secret))
+	if s.OperatorSecretHash != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(s.OperatorSecretHash)) == 1 {
+		return seatkeeper.Token{ID: "env", Kind: seatkeeper.TokenOperator, Name: "SEATKEEPER_OPERATOR_TOKEN"}, nil
+	}
+	s.tokens.mu.Lock()
+	c, ok := s.tokens.m[hash]
+	s.tokens.mu.Unlock()
+	if ok && time.Since(c.at) < tokenTTL {
+		return c.tok, nil
+	}
+	tok, err := s.Store.TokenByHash(r.Context(), hash)
+	if seatkeeper.ErrorCode(err) == seatkeeper.ENotFound {
+		return tok, seatkeeper.Errorf(seatkeeper.EUnauthenticated, "the token is unknown or revoked")
+	}
+	if err != nil {
+		return tok, err
+	}
+	s.tokens.mu.Lock()
+	if s.tokens.m == nil {
+		s.tokens.m = map[string]cachedToken{}
+	}
+	s.tokens.m[hash] = cachedToken{tok: tok, at: time.Now()}
+	s.tokens.mu.Unlock()
+	return tok, nil
+}
+
+// authorize wraps a handler with authentication, tenant isolation and the
+// route's access rule. A token of another account gets 404, as if the
+// account did not exist; nothing is written.
+func (s *Server) authorize(a access, next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, err := s.authenticate(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		account := r.PathValue("account")
+		if account != "" && !validID(account) {
+			s.fail(w, r, seatkeeper.Errorf(seatkeeper.EInvalid, "account id must match [A-Za-z0-9._@:-]{1,128}"))
+			return
+		}
+		actor := seatkeeper.Actor{TokenID: tok.ID, TokenKind: tok.Kind, ActingUser: r.Header.Get(ActingUserHeader)}
+		if err := s.allowed(r, a, tok, account, actor.ActingUser); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+	})
+}
+
+func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, account, acting string) error {
+	if tok.Kind == seatkeeper.TokenOperator {
+		return nil
+	}
+	if account != "" && tok.Account != account {
+		return seatkeeper.Errorf(seatkeeper.ENotFound, "no account %q", account)
+	}
+	switch {
+	case a.anyAccount:
+		return nil
+	case a.operator:
+		return seatkeeper.Errorf(seatkeeper.EForbidden, "only operator tokens may do this")
+	case !a.admin && a.permission == "":
+		return nil // reads: any token of the account
+	case tok.Kind == seatkeeper.TokenAdmin:
+		return nil
+	case tok.Kind != seatkeeper.TokenApp || a.permission == "":
+		return seatkeeper.Errorf(seatkeeper.EForbidden, "a %s token may not do this", tok.Kind)
+	case acting == "":
+		return seatkeeper.Errorf(seatkeeper.EForbidden, "an app token changes things only for a user: send %s", ActingUserHeader)
+	}
+	if !validID(acting) {
+		return seatkeeper.Errorf(seatkeeper.EInvalid, "%s must match [A-Za-z0-9._@:-]{1,128}", ActingUserHeader)
+	}
+	ent, found, err := s.Decisions.User(r.Context(), account, acting)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %q does not exist", acting)
+	}
+	if d := ent.Permission(a.permission, true); !d.Allowed {
+		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s lacks %s (%s)", acting, a.permission, d.Code)
+	}
+	return nil
+}

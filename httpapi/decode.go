@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/seatkeeper/seatkeeper"
+)
+
+// MaxBody is the largest request body accepted (SPEC §4.8).
+const MaxBody = 1 << 20
+
+// readBody reads the whole body, refusing more than MaxBody.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, seatkeeper.Errorf(seatkeeper.ETooLarge, "the body is larger than %d bytes", MaxBody)
+	}
+	if err != nil {
+		return nil, seatkeeper.Errorf(seatkeeper.EInvalid, "cannot read the body: %v", err)
+	}
+	return body, nil
+}
+
+// DecodeJSON decodes one JSON object into v strictly: unknown fields,
+// trailing data and wrong types are refused with a message naming the
+// field. An empty body decodes as {}.
+func DecodeJSON(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: %s", describeJSONError(err))
+	}
+	if dec.More() {
+		return seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: extra data after the object")
+	}
+	return nil
+}
+
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return fmt.Sprintf("field %q must be %s, not %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+		}
+		return fmt.Sprintf("expected %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends too early"
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return "unknown field " + f
+	}
+	return strings.TrimPrefix(msg, "json: ")
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "a list"
+	case "string":
+		return "text"
+	case "bool":
+		return "true or false"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "a whole number"
+	}
+	return k
+}

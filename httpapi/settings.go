@@ -1,0 +1,85 @@
+package httpapi
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+)
+
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Store.Settings(r.Context(), r.PathValue("account"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// patchSettings applies a JSON merge patch (R13: account.settings.edit).
+func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st, err := s.Store.PatchSettings(r.Context(), actorOf(r), r.PathValue("account"), body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// wantsCSV reports whether the client asked for CSV, by Accept or ?format=csv.
+func wantsCSV(r *http.Request) bool {
+	return r.URL.Query().Get("format") == "csv" || strings.Contains(r.Header.Get("Accept"), "text/csv")
+}
+
+// timeRange reads from/to (RFC 3339); by default the last 30 days.
+func timeRange(r *http.Request) (from, to time.Time, err error) {
+	q := r.URL.Query()
+	to = time.Now().Add(time.Second)
+	from = to.AddDate(0, 0, -30)
+	for name, dst := range map[string]*time.Time{"from": &from, "to": &to} {
+		if v := q.Get(name); v != "" {
+			t, perr := time.Parse(time.RFC3339, v)
+			if perr != nil {
+				return from, to, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid " + name,
+					Fields: []seatkeeper.FieldError{{Field: name, Message: "must be an RFC 3339 time such as 2026-11-01T00:00:00Z"}}}
+			}
+			*dst = t
+		}
+	}
+	if !to.After(from) {
+		return from, to, seatkeeper.Errorf(seatkeeper.EInvalid, "to must be after from")
+	}
+	return from, to, nil
+}
+
+func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
+	from, to, err := timeRange(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	recs, err := s.Store.Audit(r.Context(), r.PathValue("account"), from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !wantsCSV(r) {
+		writeJSON(w, http.StatusOK, map[string]any{"items": recs})
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"id", "at", "token_id", "token_kind", "acting_user", "action", "target", "detail"})
+	for _, a := range recs {
+		cw.Write([]string{strconv.FormatInt(a.ID, 10), a.At.Format(time.RFC3339Nano), a.TokenID, a.TokenKind, a.ActingUser, a.Action, a.Target, a.Detail})
+	}
+	cw.Flush()
+}

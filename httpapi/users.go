@@ -1,0 +1,227 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/seatkeeper/seatkeeper"
+)
+
+type userBody struct {
+	UserName    string `json:"user_name"`
+	Email       string `json:"email"`
+	DisplayName string `json:"display_name"`
+	ExternalID  string `json:"external_id"`
+	Active      *bool  `json:"active"`
+}
+
+func (s *Server) putUser(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "user")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b userBody
+	if err := decodeBody(w, r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	active := b.Active == nil || *b.Active // a new user is active unless told otherwise
+	u, isNew, err := s.Store.PutUser(r.Context(), actorOf(r), seatkeeper.User{Account: ids[0], ID: ids[1],
+		UserName: b.UserName, Email: b.Email, DisplayName: b.DisplayName, ExternalID: b.ExternalID, Active: active})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, created(isNew), u)
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "user")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u, err := s.Store.User(r.Context(), ids[0], ids[1])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "user")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Store.DeleteUser(r.Context(), actorOf(r), ids[0], ids[1]); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			s.fail(w, r, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid limit",
+				Fields: []seatkeeper.FieldError{{Field: "limit", Message: "must be a whole number from 1 to 1000"}}})
+			return
+		}
+		limit = n
+	}
+	users, next, err := s.Store.Users(r.Context(), r.PathValue("account"), q.Get("cursor"), limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body := map[string]any{"items": users}
+	if next != "" {
+		body["next_cursor"] = next
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "user", "license")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	isNew, err := s.Store.AssignLicense(r.Context(), actorOf(r), ids[0], ids[1], ids[2], seatkeeper.SourceManual)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.answerUser(w, r, ids[0], ids[1], created(isNew))
+}
+
+func (s *Server) unassignLicense(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "user", "license")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Store.UnassignLicense(r.Context(), actorOf(r), ids[0], ids[1], ids[2], ""); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) assignRole(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "user", "service", "role")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	isNew, err := s.Store.AssignRole(r.Context(), actorOf(r), ids[0], ids[1], ids[2], ids[3], seatkeeper.SourceManual)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.answerUser(w, r, ids[0], ids[1], created(isNew))
+}
+
+func (s *Server) unassignRole(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "user", "service", "role")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Store.UnassignRole(r.Context(), actorOf(r), ids[0], ids[1], ids[2], ids[3], ""); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// answerUser answers a change to a user with the user as they now are.
+func (s *Server) answerUser(w http.ResponseWriter, r *http.Request, account, user string, status int) {
+	u, err := s.Store.User(r.Context(), account, user)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, status, u)
+}
+
+type roleBody struct {
+	Permissions []string `json:"permissions"`
+	Licenses    []string `json:"licenses"`
+}
+
+func (s *Server) putRole(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "service", "role")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b roleBody
+	if err := decodeBody(w, r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	role := seatkeeper.CustomRole{Service: ids[1], Name: ids[2], Permissions: b.Permissions, Licenses: b.Licenses}
+	isNew, err := s.Store.PutRole(r.Context(), actorOf(r), ids[0], role)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	roles, err := s.Store.Roles(r.Context(), ids[0])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, x := range roles {
+		if x.Service == role.Service && x.Name == role.Name {
+			writeJSON(w, created(isNew), x)
+			return
+		}
+	}
+	writeJSON(w, created(isNew), role)
+}
+
+func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {
+	roles, err := s.Store.Roles(r.Context(), r.PathValue("account"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body := map[string]any{"items": roles}
+	if acct, err := s.Decisions.Account(r.Context(), r.PathValue("account")); err == nil {
+		problems := acct.RoleProblems() // R16: purchased licenses no role links
+		if problems == nil {
+			problems = []string{}
+		}
+		body["valid"], body["problems"] = len(problems) == 0, problems
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "service", "role")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Store.DeleteRole(r.Context(), actorOf(r), ids[0], ids[1], ids[2]); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) licenseSummary(w http.ResponseWriter, r *http.Request) {
+	lines, err := s.Store.LicenseSummary(r.Context(), r.PathValue("account"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": lines})
+}

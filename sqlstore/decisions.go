@@ -1,0 +1,55 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/seatkeeper/seatkeeper/entitlement"
+)
+
+// DecisionAccount returns the compiled account, for package snapshot.
+func (s *Store) DecisionAccount(ctx context.Context, account string) (*entitlement.Account, error) {
+	var out *entitlement.Account
+	err := s.read(ctx, func(t *tx) error {
+		st, err := t.state(account)
+		if err == nil {
+			out = st.ent
+		}
+		return err
+	})
+	return out, err
+}
+
+// Holding returns what a user holds, for package snapshot.
+func (s *Store) Holding(ctx context.Context, account, user string) (entitlement.Holding, bool, error) {
+	var h entitlement.Holding
+	found := false
+	err := s.read(ctx, func(t *tx) error {
+		u, err := t.loadUser(account, user)
+		if err == nil {
+			h, found = u.holding(), u.exists
+		}
+		return err
+	})
+	return h, found, err
+}
+
+// SeatsInUse sums the seats held per license over all accounts, for the
+// seatkeeper_seats_in_use metric.
+func (s *Store) SeatsInUse(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT c.license, sum(c.used) FROM seat_counters c
+		JOIN accounts a ON a.id = c.account WHERE a.deleted_at IS NULL GROUP BY c.license`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var l string
+		var n int
+		if err := rows.Scan(&l, &n); err != nil {
+			return nil, err
+		}
+		out[l] = n
+	}
+	return out, rows.Err()
+}
