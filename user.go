@@ -85,9 +85,10 @@ type UserService interface {
 	// AssignLicense returns created=false if the user already held it
 	// from that source. Errors: EUserInactive, ESeatLimit,
 	// ERequirementMissing, ENotForSale, ERetired, EConflict, ENotFound.
-	AssignLicense(ctx context.Context, by Actor, account, user, license, source string) (bool, error)
+	// It returns the user as they are after the change.
+	AssignLicense(ctx context.Context, by Actor, account, user, license, source string) (User, bool, error)
 	UnassignLicense(ctx context.Context, by Actor, account, user, license, source string) error
-	AssignRole(ctx context.Context, by Actor, account, user, service, role, source string) (bool, error)
+	AssignRole(ctx context.Context, by Actor, account, user, service, role, source string) (User, bool, error)
 	UnassignRole(ctx context.Context, by Actor, account, user, service, role, source string) error
 
 	PutRole(ctx context.Context, by Actor, account string, r CustomRole) (bool, error)

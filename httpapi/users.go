@@ -93,12 +93,12 @@ func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	isNew, err := s.Store.AssignLicense(r.Context(), actorOf(r), ids[0], ids[1], ids[2], seatkeeper.SourceManual)
+	u, isNew, err := s.Store.AssignLicense(r.Context(), actorOf(r), ids[0], ids[1], ids[2], seatkeeper.SourceManual)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.answerUser(w, r, ids[0], ids[1], created(isNew))
+	writeJSON(w, created(isNew), u)
 }
 
 func (s *Server) unassignLicense(w http.ResponseWriter, r *http.Request) {
@@ -120,12 +120,12 @@ func (s *Server) assignRole(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	isNew, err := s.Store.AssignRole(r.Context(), actorOf(r), ids[0], ids[1], ids[2], ids[3], seatkeeper.SourceManual)
+	u, isNew, err := s.Store.AssignRole(r.Context(), actorOf(r), ids[0], ids[1], ids[2], ids[3], seatkeeper.SourceManual)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.answerUser(w, r, ids[0], ids[1], created(isNew))
+	writeJSON(w, created(isNew), u)
 }
 
 func (s *Server) unassignRole(w http.ResponseWriter, r *http.Request) {
@@ -139,16 +139,6 @@ func (s *Server) unassignRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// answerUser answers a change to a user with the user as they now are.
-func (s *Server) answerUser(w http.ResponseWriter, r *http.Request, account, user string, status int) {
-	u, err := s.Store.User(r.Context(), account, user)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, status, u)
 }
 
 type roleBody struct {

@@ -60,6 +60,19 @@ func (c *accountCache) put(st *acctState) {
 // state loads the account (ENotFound if missing or deleted) and returns it
 // compiled, from the cache when its version has not moved.
 func (t *tx) state(id string) (*acctState, error) {
+	if t.batch != nil {
+		if st := t.batch.states[id]; st != nil {
+			return st, nil
+		}
+	}
+	st, err := t.loadState(id)
+	if err == nil && t.batch != nil {
+		t.batch.states[id] = st
+	}
+	return st, err
+}
+
+func (t *tx) loadState(id string) (*acctState, error) {
 	var (
 		a                seatkeeper.Account
 		settings         string
@@ -117,24 +130,26 @@ func (t *tx) state(id string) (*acctState, error) {
 // bump marks the account changed for decisions: its compiled state is
 // rebuilt, here and in every other process.
 func (t *tx) bump(account string) error {
+	if t.batch != nil {
+		delete(t.batch.states, account)
+	}
 	if _, err := t.exec("UPDATE accounts SET version = version + 1, updated_at = ? WHERE id = ?", micros(t.s.Now()), account); err != nil {
 		return err
 	}
 	return t.changed(account, "")
 }
 
+// audit records a change for the audit trail (written at flush).
 func (t *tx) audit(account string, by seatkeeper.Actor, action, target string, detail any) error {
 	d, _ := json.Marshal(detail)
-	_, err := t.exec("INSERT INTO audit (account, at, token_id, token_kind, acting_user, action, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		account, micros(t.s.Now()), by.TokenID, by.TokenKind, by.ActingUser, action, target, string(d))
-	return err
+	t.audits = append(t.audits, []any{account, micros(t.s.Now()), by.TokenID, by.TokenKind, by.ActingUser, action, target, string(d)})
+	return nil
 }
 
-// event appends to the usage ledger.
+// event appends to the usage ledger (written at flush).
 func (t *tx) event(account, typ, user, license, source string, quantity int) error {
-	_, err := t.exec("INSERT INTO usage_events (account, at, type, user_id, license, source, quantity) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		account, micros(t.s.Now()), typ, user, license, source, quantity)
-	return err
+	t.events = append(t.events, []any{account, micros(t.s.Now()), typ, user, license, source, quantity})
+	return nil
 }
 
 // PutAccount implements seatkeeper.AccountService.

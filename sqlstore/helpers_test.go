@@ -41,7 +41,7 @@ func mustUser(t testing.TB, s *sqlstore.Store, account, id string) {
 
 func mustAssign(t testing.TB, s *sqlstore.Store, account, user, license string) {
 	t.Helper()
-	if _, err := s.AssignLicense(context.Background(), operator, account, user, license, seatkeeper.SourceManual); err != nil {
+	if _, _, err := s.AssignLicense(context.Background(), operator, account, user, license, seatkeeper.SourceManual); err != nil {
 		t.Fatalf("assign %s to %s: %v", license, user, err)
 	}
 }

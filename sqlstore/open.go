@@ -34,7 +34,7 @@ type Store struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	writer   *writer // SQLite: one writer goroutine committing batches
+	writer   *writer // one goroutine committing batches of writes
 	accounts accountCache
 
 	mu         sync.Mutex
@@ -83,8 +83,8 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		}
 		s.db.SetMaxOpenConns(8)
 		s.db.SetMaxIdleConns(8)
-		s.writer = newWriter(s.db)
 	}
+	s.writer = newWriter(s.db)
 	if err := s.db.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("connect: %w", err)
@@ -105,9 +105,7 @@ func (s *Store) Close() error {
 		s.stopListen()
 		<-s.listenDone
 	}
-	if s.writer != nil {
-		s.writer.close()
-	}
+	s.writer.close()
 	return s.db.Close()
 }
 
@@ -200,9 +198,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 }
 
 // rebind turns the ? placeholders of the shared SQL into $1, $2… for
-// PostgreSQL. The shared SQL has no ? inside string literals.
+// PostgreSQL (the shared SQL has no ? inside string literals), and
+// PostgreSQL's string_agg into SQLite's group_concat.
 func (s *Store) rebind(q string) string {
 	if !s.postgres {
+		if strings.Contains(q, "string_agg(") {
+			q = strings.ReplaceAll(q, "string_agg(", "group_concat(")
+		}
 		return q
 	}
 	var b strings.Builder

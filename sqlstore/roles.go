@@ -108,54 +108,12 @@ func (t *tx) reseatHolders(before, after *acctState, ref entitlement.RoleRef) er
 			return err
 		}
 		h := u.holding()
-		if err := t.reseatBetween(before, after, id, h); err != nil {
+		if err := t.moveSeats(before, after, id, h, h, seatkeeper.SourceRole); err != nil {
 			return err
 		}
 		if err := t.changed(account, id); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// reseatBetween applies the seat change of one unchanged holding between
-// two versions of the account.
-func (t *tx) reseatBetween(before, after *acctState, user string, h entitlement.Holding) error {
-	account := after.account.ID
-	was, now := before.ent.Seats(h), after.ent.Seats(h)
-	for _, l := range was {
-		if !slices.Contains(now, l) {
-			if err := t.event(account, "assignment.remove", user, l, seatkeeper.SourceRole, 0); err != nil {
-				return err
-			}
-			if _, err := t.exec("UPDATE seat_counters SET used = used - 1 WHERE account = ? AND license = ?", account, l); err != nil {
-				return err
-			}
-		}
-	}
-	for _, l := range now {
-		if slices.Contains(was, l) {
-			continue
-		}
-		if err := t.event(account, "assignment.add", user, l, seatkeeper.SourceRole, 0); err != nil {
-			return err
-		}
-		if err := t.takeSeat(after, l); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// takeSeat takes one seat of a license, or fails with ESeatLimit.
-func (t *tx) takeSeat(st *acctState, license string) error {
-	res, err := t.exec("UPDATE seat_counters SET used = used + 1 WHERE account = ? AND license = ? AND (NOT capped OR used < cap)", st.account.ID, license)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		limit, _ := st.ent.Capacity(license)
-		return seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken (%d)", license, limit)
 	}
 	return nil
 }

@@ -36,14 +36,14 @@ func TestR1_HardCapAndReuse(t *testing.T) {
 		for i := range 3 {
 			mustAssign(t, s, "acme", fmt.Sprintf("u%d", i), "premium")
 		}
-		_, err := s.AssignLicense(ctx, operator, "acme", "u3", "premium", seatkeeper.SourceManual)
+		_, _, err := s.AssignLicense(ctx, operator, "acme", "u3", "premium", seatkeeper.SourceManual)
 		if got, want := code(err), seatkeeper.ESeatLimit; got != want {
 			t.Fatalf("4th assignment: %q, want %q", got, want)
 		}
 		if err := s.UnassignLicense(ctx, operator, "acme", "u0", "premium", ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.AssignLicense(ctx, operator, "acme", "u3", "premium", seatkeeper.SourceManual); err != nil {
+		if _, _, err := s.AssignLicense(ctx, operator, "acme", "u3", "premium", seatkeeper.SourceManual); err != nil {
 			t.Fatalf("after an unassignment: %v", err)
 		}
 		sum := summaryOf(t, s, "acme", "premium")
@@ -51,7 +51,7 @@ func TestR1_HardCapAndReuse(t *testing.T) {
 			t.Errorf("summary = %+v", sum)
 		}
 		// Assigning again is no new seat (200, not 201).
-		created, err := s.AssignLicense(ctx, operator, "acme", "u3", "premium", seatkeeper.SourceManual)
+		_, created, err := s.AssignLicense(ctx, operator, "acme", "u3", "premium", seatkeeper.SourceManual)
 		if err != nil || created {
 			t.Errorf("repeat assignment: created=%v err=%v", created, err)
 		}
@@ -76,7 +76,7 @@ func TestR1_ParallelAssignmentsHonorCap(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := s.AssignLicense(ctx, operator, "acme", fmt.Sprintf("u%03d", i), "essentials", seatkeeper.SourceManual)
+				_, _, err := s.AssignLicense(ctx, operator, "acme", fmt.Sprintf("u%03d", i), "essentials", seatkeeper.SourceManual)
 				mu.Lock()
 				defer mu.Unlock()
 				switch code(err) {
@@ -107,16 +107,16 @@ func TestR3_DeactivationFreesSeats(t *testing.T) {
 		mustUser(t, s, "acme", "ann")
 		mustUser(t, s, "acme", "bob")
 		mustAssign(t, s, "acme", "ann", "premium")
-		if _, err := s.AssignLicense(ctx, operator, "acme", "bob", "premium", seatkeeper.SourceSCIM); code(err) != seatkeeper.ESeatLimit {
+		if _, _, err := s.AssignLicense(ctx, operator, "acme", "bob", "premium", seatkeeper.SourceSCIM); code(err) != seatkeeper.ESeatLimit {
 			t.Fatalf("bob before ann leaves: %v", err)
 		}
 		if _, _, err := s.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: "ann", Active: false}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.AssignLicense(ctx, operator, "acme", "ann", "premium", seatkeeper.SourceManual); code(err) != seatkeeper.EUserInactive {
+		if _, _, err := s.AssignLicense(ctx, operator, "acme", "ann", "premium", seatkeeper.SourceManual); code(err) != seatkeeper.EUserInactive {
 			t.Errorf("assign to inactive: %v, want user_inactive", err)
 		}
-		if _, err := s.AssignLicense(ctx, operator, "acme", "bob", "premium", seatkeeper.SourceSCIM); err != nil {
+		if _, _, err := s.AssignLicense(ctx, operator, "acme", "bob", "premium", seatkeeper.SourceSCIM); err != nil {
 			t.Fatalf("bob after ann left: %v", err)
 		}
 		ann, err := s.User(ctx, "acme", "ann")
@@ -131,7 +131,7 @@ func TestR3_DeactivationFreesSeats(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustAssign2 := func() error {
-			_, err := s.AssignLicense(ctx, operator, "acme", "ann", "premium", seatkeeper.SourceManual)
+			_, _, err := s.AssignLicense(ctx, operator, "acme", "ann", "premium", seatkeeper.SourceManual)
 			return err
 		}
 		if _, _, err := s.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: "ann", Active: true}); err != nil {

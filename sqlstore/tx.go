@@ -4,9 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/seatkeeper/seatkeeper"
 )
 
 // tx is a write transaction with the store's helpers. Work that must wait
@@ -17,6 +23,18 @@ type tx struct {
 	s       *Store
 	writing bool
 	after   []func()
+	batch   *batchCache // states already read by earlier writes of the same batch
+
+	// Writes held back until flush, just before the commit: the audit
+	// records, ledger events and notifications go out in as few round
+	// trips as possible, and the seat counters are touched last, so that
+	// their rows stay locked for the shortest time.
+	stmts  []stmt
+	audits [][]any
+	events [][]any
+	notes  []string
+	seats  map[string]int // license -> seats taken (negative: freed)
+	seatSt *acctState
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
@@ -40,35 +58,227 @@ func (t *tx) forUpdate() string {
 	return ""
 }
 
-// changed queues a change notification for after the commit, and on
-// PostgreSQL tells the other processes, atomically with the commit.
+// changed queues a change notification for after the commit; on
+// PostgreSQL the other processes are told atomically with the commit.
 func (t *tx) changed(account, user string) error {
 	c := Change{Account: account, User: user}
 	t.after = append(t.after, func() { t.s.emit(c) })
 	if t.s.postgres {
-		_, err := t.exec("SELECT pg_notify('seatkeeper', ?)", account+"\x1f"+user)
-		return err
+		t.notes = append(t.notes, account+"\x1f"+user)
 	}
 	return nil
 }
 
-// write runs fn in a write transaction and commits. On PostgreSQL each call
-// is its own transaction, retried on serialization failures and deadlocks.
-// On SQLite, calls are handed to the single writer, which runs several in
-// one transaction (each in a savepoint) and shares one fsync among them.
-func (s *Store) write(ctx context.Context, fn func(*tx) error) error {
-	if s.writer != nil {
-		return s.writer.do(ctx, s, fn)
+// seat takes (delta > 0) or frees (delta < 0) seats of a license at flush.
+func (t *tx) seat(st *acctState, license string, delta int) {
+	if t.seats == nil {
+		t.seats = map[string]int{}
 	}
+	t.seats[license] += delta
+	t.seatSt = st
+}
+
+const (
+	auditInsert = "INSERT INTO audit (account, at, token_id, token_kind, acting_user, action, target, detail) VALUES "
+	eventInsert = "INSERT INTO usage_events (account, at, type, user_id, license, source, quantity) VALUES "
+	seatFree    = "UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ?"
+	seatTake    = "UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ? AND (NOT capped OR used + ? <= cap)"
+)
+
+// stmt is a statement held back until flush.
+type stmt struct {
+	q    string
+	args []any
+}
+
+// later holds back a data-changing statement until flush.
+func (t *tx) later(q string, args ...any) { t.stmts = append(t.stmts, stmt{q, args}) }
+
+// flush writes what the transaction held back, and fails with ESeatLimit
+// when a license has no free seat for what is taken. On PostgreSQL it is
+// one statement (data-modifying CTEs), so that a change costs few round
+// trips and the seat counters are locked only at its very end.
+func (t *tx) flush() error {
+	var takes, frees []string
+	for l, d := range t.seats {
+		switch {
+		case d > 0:
+			takes = append(takes, l)
+		case d < 0:
+			frees = append(frees, l)
+		}
+	}
+	sort.Strings(takes) // one lock order for every transaction
+	sort.Strings(frees)
+	var err error
+	if t.s.postgres {
+		err = t.flushPostgres(takes, frees)
+	} else {
+		err = t.flushEach(takes, frees)
+	}
+	t.stmts, t.audits, t.events, t.notes, t.seats = nil, nil, nil, nil, nil
+	return err
+}
+
+func (t *tx) flushEach(takes, frees []string) error {
+	for _, st := range t.stmts {
+		if _, err := t.exec(st.q, st.args...); err != nil {
+			return uniqueUserName(err)
+		}
+	}
+	for _, a := range t.audits {
+		if _, err := t.exec(auditInsert+"(?, ?, ?, ?, ?, ?, ?, ?)", a...); err != nil {
+			return err
+		}
+	}
+	for _, e := range t.events {
+		if _, err := t.exec(eventInsert+"(?, ?, ?, ?, ?, ?, ?)", e...); err != nil {
+			return err
+		}
+	}
+	account := ""
+	if t.seatSt != nil {
+		account = t.seatSt.account.ID
+	}
+	for _, l := range frees {
+		if _, err := t.exec(seatFree, t.seats[l], account, l); err != nil {
+			return err
+		}
+	}
+	for _, l := range takes {
+		d := t.seats[l]
+		res, err := t.exec(seatTake, d, account, l, d)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return t.seatLimit([]string{l})
+		}
+	}
+	return nil
+}
+
+func (t *tx) flushPostgres(takes, frees []string) error {
+	var parts []string
+	var args []any
+	add := func(q string, a ...any) {
+		parts = append(parts, fmt.Sprintf("w%d AS (%s)", len(parts), q))
+		args = append(args, a...)
+	}
+	for _, st := range t.stmts {
+		add(st.q, st.args...)
+	}
+	if len(t.audits) > 0 {
+		add(auditInsert + rowsOf(t.audits, &args))
+	}
+	if len(t.events) > 0 {
+		add(eventInsert + rowsOf(t.events, &args))
+	}
+	account := ""
+	if t.seatSt != nil {
+		account = t.seatSt.account.ID
+	}
+	for _, l := range frees {
+		add(seatFree, t.seats[l], account, l)
+	}
+	var taken []string
+	for _, l := range takes {
+		d := t.seats[l]
+		add(seatTake+" RETURNING license", d, account, l, d)
+		taken = append(taken, fmt.Sprintf("SELECT license FROM w%d", len(parts)-1))
+	}
+	if len(parts) == 0 && len(t.notes) == 0 {
+		return nil
+	}
+	sel := "SELECT ''"
+	if len(taken) > 0 {
+		sel = "SELECT coalesce((SELECT string_agg(license, ',') FROM (" + strings.Join(taken, " UNION ALL ") + ") AS x), '')"
+	}
+	if len(t.notes) > 0 {
+		sel += ", (SELECT count(*) FROM (SELECT pg_notify('seatkeeper', n) FROM unnest(?::text[]) AS n) AS y)"
+		args = append(args, dedupe(t.notes))
+	} else {
+		sel += ", 0"
+	}
+	q := sel
+	if len(parts) > 0 {
+		q = "WITH " + strings.Join(parts, ", ") + " " + sel
+	}
+	var got string
+	var notified int
+	if err := t.queryRow(q, args...).Scan(&got, &notified); err != nil {
+		return uniqueUserName(err)
+	}
+	var missing []string
+	for _, l := range takes {
+		if !slices.Contains(strings.Split(got, ","), l) {
+			missing = append(missing, l)
+		}
+	}
+	if len(missing) > 0 {
+		return t.seatLimit(missing)
+	}
+	return nil
+}
+
+func (t *tx) seatLimit(licenses []string) error {
+	var parts []string
+	for _, l := range licenses {
+		limit, _ := t.seatSt.ent.Capacity(l)
+		parts = append(parts, fmt.Sprintf("%s (%d)", l, limit))
+	}
+	return seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken", strings.Join(parts, ", "))
+}
+
+// rowsOf writes "(?, …), (?, …)" for the rows and appends their values.
+func rowsOf(rows [][]any, args *[]any) string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = "(" + strings.TrimSuffix(strings.Repeat("?, ", len(r)), ", ") + ")"
+		*args = append(*args, r...)
+	}
+	return strings.Join(out, ", ")
+}
+
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// write runs fn in a write transaction and commits. Calls are handed to
+// the store's writer, which runs every call waiting at that moment in one
+// transaction, each in a savepoint so that one refused change does not
+// undo the others, and commits once for all of them: the commit's fsync,
+// and on PostgreSQL the hot seat-counter row, are shared by the batch.
+func (s *Store) write(ctx context.Context, fn func(*tx) error) error {
+	return s.writer.do(ctx, s, fn)
+}
+
+// writeAlone runs fn in a transaction of its own, retried on PostgreSQL
+// serialization failures and deadlocks. The writer falls back to it when a
+// batch hits one.
+func (s *Store) writeAlone(ctx context.Context, fn func(*tx) error) error {
 	for attempt := 0; ; attempt++ {
 		err := s.writeOnce(ctx, fn)
-		var pe *pgconn.PgError
-		if attempt < 5 && errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01") {
+		if attempt < 5 && retryable(err) {
 			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 			continue
 		}
 		return err
 	}
+}
+
+// retryable reports a PostgreSQL serialization failure or deadlock.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
 func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
@@ -77,7 +287,11 @@ func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
 		return err
 	}
 	t := &tx{Tx: sqlTx, ctx: ctx, s: s, writing: true}
-	if err := fn(t); err != nil {
+	err = fn(t)
+	if err == nil {
+		err = t.flush()
+	}
+	if err != nil {
 		sqlTx.Rollback()
 		return err
 	}
@@ -100,8 +314,8 @@ func (s *Store) read(ctx context.Context, fn func(*tx) error) error {
 	return fn(&tx{Tx: sqlTx, ctx: ctx, s: s})
 }
 
-// writer is SQLite's group commit: one goroutine owns the write
-// connection; each transaction it opens runs every write waiting at that
+// writer is the group commit: one goroutine runs the writes of this
+// process; each transaction it opens runs every write waiting at that
 // moment, each in a savepoint so that one refused change does not undo the
 // others, then commits once for all of them.
 type writer struct {
@@ -173,11 +387,19 @@ func (w *writer) loop() {
 }
 
 func (w *writer) run(batch []*writeOp) {
+	var alone []*writeOp // to run again on their own: a deadlock or serialization failure hit them
 	finish := func(err error) {
 		for _, op := range batch {
+			if slices.Contains(alone, op) {
+				continue
+			}
 			if err != nil && op.err == nil {
 				op.err, op.after = err, nil
 			}
+			close(op.ready)
+		}
+		for _, op := range alone {
+			op.err, op.after = op.s.writeAlone(op.ctx, op.fn), nil
 			close(op.ready)
 		}
 	}
@@ -187,6 +409,7 @@ func (w *writer) run(batch []*writeOp) {
 		finish(err)
 		return
 	}
+	cache := &batchCache{states: map[string]*acctState{}}
 	for _, op := range batch {
 		if err := op.ctx.Err(); err != nil {
 			op.err = err
@@ -199,19 +422,40 @@ func (w *writer) run(batch []*writeOp) {
 		}
 		// Once started, an op runs to its end: a cancelled request must not
 		// leave half a change inside the shared transaction.
-		t := &tx{Tx: sqlTx, ctx: context.WithoutCancel(op.ctx), s: op.s, writing: true}
-		op.err = op.fn(t)
-		stmt := "RELEASE op"
-		if op.err != nil {
-			stmt = "ROLLBACK TO op; RELEASE op"
-		} else {
-			op.after = t.after
+		t := &tx{Tx: sqlTx, ctx: context.WithoutCancel(op.ctx), s: op.s, writing: true, batch: cache}
+		if op.err = op.fn(t); op.err == nil {
+			op.err = t.flush()
 		}
-		if _, err := sqlTx.ExecContext(ctx, stmt); err != nil {
+		if op.err == nil {
+			op.after = t.after // savepoints left open are released by the commit
+			continue
+		}
+		clear(cache.states) // what the failed write read may be undone
+		if retryable(op.err) {
+			alone = append(alone, op)
+		}
+		if _, err := sqlTx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
 			sqlTx.Rollback()
 			finish(err)
 			return
 		}
 	}
-	finish(sqlTx.Commit())
+	if err := sqlTx.Commit(); retryable(err) {
+		// The whole batch is undone: run every op that had succeeded again.
+		for _, op := range batch {
+			if op.err == nil {
+				alone = append(alone, op)
+			}
+		}
+		finish(nil)
+	} else {
+		finish(err)
+	}
+}
+
+// batchCache keeps the account states read within one batch, so that the
+// writes after the first need not read the account row again. A write that
+// changes the account drops its entry; a failed write drops them all.
+type batchCache struct {
+	states map[string]*acctState
 }

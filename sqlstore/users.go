@@ -81,8 +81,14 @@ func removeSource[K comparable](m map[K]map[string]bool, k K, source string) boo
 func (t *tx) loadUser(account, id string) (*userState, error) {
 	u := &userState{lic: map[string]map[string]bool{}, roles: map[entitlement.RoleRef]map[string]bool{}}
 	var created, updated int64
-	err := t.queryRow("SELECT user_name, email, display_name, external_id, active, created_at, updated_at FROM users WHERE account = ? AND id = ?"+t.forUpdate(), account, id).
-		Scan(&u.u.UserName, &u.u.Email, &u.u.DisplayName, &u.u.ExternalID, &u.u.Active, &created, &updated)
+	var lics, roles sql.NullString
+	// One round trip: the user row (locked in a write) with its
+	// assignments and roles folded in.
+	err := t.queryRow(`SELECT user_name, email, display_name, external_id, active, created_at, updated_at,
+		(SELECT string_agg(a.license || '/' || a.source, ',') FROM assignments a WHERE a.account = u.account AND a.user_id = u.id),
+		(SELECT string_agg(r.service || '/' || r.role || '/' || r.source, ',') FROM user_roles r WHERE r.account = u.account AND r.user_id = u.id)
+		FROM users u WHERE u.account = ? AND u.id = ?`+t.forUpdate(), account, id).
+		Scan(&u.u.UserName, &u.u.Email, &u.u.DisplayName, &u.u.ExternalID, &u.u.Active, &created, &updated, &lics, &roles)
 	u.u.Account, u.u.ID = account, id
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -92,146 +98,110 @@ func (t *tx) loadUser(account, id string) (*userState, error) {
 	}
 	u.exists = true
 	u.u.CreatedAt, u.u.UpdatedAt = fromMicros(created), fromMicros(updated)
-	rows, err := t.query("SELECT license, source FROM assignments WHERE account = ? AND user_id = ?", account, id)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var l, src string
-		if err := rows.Scan(&l, &src); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	// Keys and sources are catalog words and fixed names: no '/' or ','.
+	for _, item := range splitList(lics.String) {
+		l, src, _ := strings.Cut(item, "/")
 		addSource(u.lic, l, src)
 	}
-	rows.Close()
-	rows, err = t.query("SELECT service, role, source FROM user_roles WHERE account = ? AND user_id = ?", account, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r entitlement.RoleRef
-		var src string
-		if err := rows.Scan(&r.Service, &r.Role, &src); err != nil {
-			return nil, err
+	for _, item := range splitList(roles.String) {
+		parts := strings.SplitN(item, "/", 3)
+		if len(parts) == 3 {
+			addSource(u.roles, entitlement.RoleRef{Service: parts[0], Role: parts[1]}, parts[2])
 		}
-		addSource(u.roles, r, src)
 	}
-	return u, rows.Err()
+	return u, nil
 }
 
-// saveUser writes the differences between old and cur.
-func (t *tx) saveUser(old, cur *userState) error {
-	now := micros(t.s.Now())
-	acct, id := cur.u.Account, cur.u.ID
-	if !cur.exists {
-		if old.exists {
-			_, err := t.exec("DELETE FROM users WHERE account = ? AND id = ?", acct, id)
-			return err
-		}
+func splitList(s string) []string {
+	if s == "" {
 		return nil
 	}
-	if !old.exists {
-		if _, err := t.exec("INSERT INTO users (account, id, user_name, email, display_name, external_id, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			acct, id, cur.u.UserName, cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, now); err != nil {
-			return uniqueUserName(err, cur.u.UserName)
-		}
-	} else if !sameFields(old.u, cur.u) {
-		if _, err := t.exec("UPDATE users SET user_name = ?, email = ?, display_name = ?, external_id = ?, active = ?, updated_at = ? WHERE account = ? AND id = ?",
-			cur.u.UserName, cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, acct, id); err != nil {
-			return uniqueUserName(err, cur.u.UserName)
-		}
+	return strings.Split(s, ",")
+}
+
+// saveUser writes (at flush) the differences between old and cur.
+func (t *tx) saveUser(old, cur *userState) {
+	now := micros(t.s.Now())
+	acct, id := cur.u.Account, cur.u.ID
+	switch {
+	case !cur.exists && old.exists:
+		t.later("DELETE FROM users WHERE account = ? AND id = ?", acct, id) // cascades to assignments and roles
+		return
+	case !cur.exists:
+		return
+	case !old.exists:
+		t.later("INSERT INTO users (account, id, user_name, email, display_name, external_id, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			acct, id, cur.u.UserName, cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, now)
+	case !sameFields(old.u, cur.u):
+		t.later("UPDATE users SET user_name = ?, email = ?, display_name = ?, external_id = ?, active = ?, updated_at = ? WHERE account = ? AND id = ?",
+			cur.u.UserName, cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, acct, id)
 	}
 	for l, srcs := range old.lic {
 		for src := range srcs {
 			if !cur.lic[l][src] {
-				if _, err := t.exec("DELETE FROM assignments WHERE account = ? AND user_id = ? AND license = ? AND source = ?", acct, id, l, src); err != nil {
-					return err
-				}
+				t.later("DELETE FROM assignments WHERE account = ? AND user_id = ? AND license = ? AND source = ?", acct, id, l, src)
 			}
 		}
 	}
 	for l, srcs := range cur.lic {
 		for src := range srcs {
 			if !old.lic[l][src] {
-				if _, err := t.exec("INSERT INTO assignments (account, user_id, license, source, created_at) VALUES (?, ?, ?, ?, ?)", acct, id, l, src, now); err != nil {
-					return err
-				}
+				t.later("INSERT INTO assignments (account, user_id, license, source, created_at) VALUES (?, ?, ?, ?, ?)", acct, id, l, src, now)
 			}
 		}
 	}
 	for r, srcs := range old.roles {
 		for src := range srcs {
 			if !cur.roles[r][src] {
-				if _, err := t.exec("DELETE FROM user_roles WHERE account = ? AND user_id = ? AND service = ? AND role = ? AND source = ?", acct, id, r.Service, r.Role, src); err != nil {
-					return err
-				}
+				t.later("DELETE FROM user_roles WHERE account = ? AND user_id = ? AND service = ? AND role = ? AND source = ?", acct, id, r.Service, r.Role, src)
 			}
 		}
 	}
 	for r, srcs := range cur.roles {
 		for src := range srcs {
 			if !old.roles[r][src] {
-				if _, err := t.exec("INSERT INTO user_roles (account, user_id, service, role, source, created_at) VALUES (?, ?, ?, ?, ?, ?)", acct, id, r.Service, r.Role, src, now); err != nil {
-					return err
-				}
+				t.later("INSERT INTO user_roles (account, user_id, service, role, source, created_at) VALUES (?, ?, ?, ?, ?, ?)", acct, id, r.Service, r.Role, src, now)
 			}
 		}
 	}
-	return nil
 }
 
-func uniqueUserName(err error, name string) error {
+// uniqueUserName turns a unique violation (user_name is unique per account,
+// case-insensitively) into a conflict.
+func uniqueUserName(err error) error {
+	if err == nil {
+		return nil
+	}
 	msg := strings.ToLower(err.Error())
-	if strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate") {
-		return seatkeeper.Errorf(seatkeeper.EConflict, "another user has user_name %q", name)
+	if strings.Contains(msg, "users_user_name") || strings.Contains(msg, "users.account, lower") || (strings.Contains(msg, "unique") && strings.Contains(msg, "user_name")) {
+		return seatkeeper.Errorf(seatkeeper.EConflict, "another user of the account has this user_name")
 	}
 	return err
 }
 
-// reseat applies the seat changes of a user between two holdings: the
-// ledger records them, and the seat counters take and free seats. Seats are
-// taken in license order, last in the transaction, so that the counter rows
-// are locked briefly and in one order (no deadlocks).
-func (t *tx) reseat(st *acctState, account, user string, before, after entitlement.Holding, source string) error {
-	was, now := st.ent.Seats(before), st.ent.Seats(after)
-	if before.Active != after.Active {
+// moveSeats records the seat changes of a user between a holding under
+// one version of the account and a holding under another: ledger events
+// now, counter changes at flush.
+func (t *tx) moveSeats(before, after *acctState, user string, hb, ha entitlement.Holding, source string) error {
+	account := after.account.ID
+	was, now := before.ent.Seats(hb), after.ent.Seats(ha)
+	if hb.Active != ha.Active {
 		typ := "user.deactivate"
-		if after.Active {
+		if ha.Active {
 			typ = "user.activate"
 		}
-		if err := t.event(account, typ, user, "", "", 0); err != nil {
-			return err
-		}
-	}
-	var take, free []string
-	for _, l := range now {
-		if !slices.Contains(was, l) {
-			take = append(take, l)
-		}
+		t.event(account, typ, user, "", "", 0)
 	}
 	for _, l := range was {
 		if !slices.Contains(now, l) {
-			free = append(free, l)
+			t.event(account, "assignment.remove", user, l, source, 0)
+			t.seat(after, l, -1)
 		}
 	}
-	for _, l := range free {
-		if err := t.event(account, "assignment.remove", user, l, source, 0); err != nil {
-			return err
-		}
-		if _, err := t.exec("UPDATE seat_counters SET used = used - 1 WHERE account = ? AND license = ?", account, l); err != nil {
-			return err
-		}
-	}
-	for _, l := range take {
-		if err := t.event(account, "assignment.add", user, l, source, 0); err != nil {
-			return err
-		}
-	}
-	for _, l := range take {
-		if err := t.takeSeat(st, l); err != nil {
-			return err
+	for _, l := range now {
+		if !slices.Contains(was, l) {
+			t.event(account, "assignment.add", user, l, source, 0)
+			t.seat(after, l, +1)
 		}
 	}
 	return nil
@@ -241,8 +211,8 @@ func (t *tx) reseat(st *acctState, account, user string, before, after entitleme
 // change them in memory under the account's rules, then write the
 // difference, the seats, the ledger, the audit record and the
 // notification, all in one transaction.
-func (s *Store) changeUser(ctx context.Context, by seatkeeper.Actor, account, id, action, source string, fn func(st *acctState, u *userState) error) (*userState, error) {
-	var out *userState
+func (s *Store) changeUser(ctx context.Context, by seatkeeper.Actor, account, id, action, source string, fn func(st *acctState, u *userState) error) (seatkeeper.User, error) {
+	var out seatkeeper.User
 	err := s.write(ctx, func(t *tx) error {
 		st, err := t.state(account)
 		if err != nil {
@@ -259,17 +229,15 @@ func (s *Store) changeUser(ctx context.Context, by seatkeeper.Actor, account, id
 		if bad := st.ent.Unmet(cur.holding()); len(bad) > 0 && cur.exists {
 			return seatkeeper.Errorf(seatkeeper.EConflict, "the change would leave %s without what it requires (a plan or one of its requires_one_of); change those first", strings.Join(bad, ", "))
 		}
-		if err := t.saveUser(old, cur); err != nil {
-			return err
-		}
+		t.saveUser(old, cur)
 		if err := t.audit(account, by, action, id, cur.holding()); err != nil {
 			return err
 		}
 		if err := t.changed(account, id); err != nil {
 			return err
 		}
-		out = cur
-		return t.reseat(st, account, id, old.holding(), cur.holding(), source)
+		out = view(st, cur)
+		return t.moveSeats(st, st, id, old.holding(), cur.holding(), source)
 	})
 	return out, err
 }
@@ -304,7 +272,7 @@ func (s *Store) PutUser(ctx context.Context, by seatkeeper.Actor, in seatkeeper.
 		return in, false, err
 	}
 	created := false
-	u, err := s.changeUser(ctx, by, in.Account, in.ID, "user.put", seatkeeper.SourceManual, func(st *acctState, u *userState) error {
+	out, err := s.changeUser(ctx, by, in.Account, in.ID, "user.put", seatkeeper.SourceManual, func(st *acctState, u *userState) error {
 		created = !u.exists
 		wasActive := u.exists && u.u.Active
 		u.exists = true
@@ -322,8 +290,7 @@ func (s *Store) PutUser(ctx context.Context, by seatkeeper.Actor, in seatkeeper.
 	if err != nil {
 		return in, false, err
 	}
-	out, err := s.User(ctx, in.Account, u.u.ID)
-	return out, created, err
+	return out, created, nil
 }
 
 // DeleteUser implements seatkeeper.UserService.
@@ -341,9 +308,9 @@ func (s *Store) DeleteUser(ctx context.Context, by seatkeeper.Actor, account, id
 }
 
 // AssignLicense implements seatkeeper.UserService.
-func (s *Store) AssignLicense(ctx context.Context, by seatkeeper.Actor, account, user, license, source string) (bool, error) {
+func (s *Store) AssignLicense(ctx context.Context, by seatkeeper.Actor, account, user, license, source string) (seatkeeper.User, bool, error) {
 	created := false
-	_, err := s.changeUser(ctx, by, account, user, "license.assign", source, func(st *acctState, u *userState) error {
+	u, err := s.changeUser(ctx, by, account, user, "license.assign", source, func(st *acctState, u *userState) error {
 		if !u.exists {
 			return seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", user)
 		}
@@ -356,7 +323,7 @@ func (s *Store) AssignLicense(ctx context.Context, by seatkeeper.Actor, account,
 		created = addSource(u.lic, license, source)
 		return nil
 	})
-	return created, err
+	return u, created, err
 }
 
 // UnassignLicense implements seatkeeper.UserService. Source "" removes
@@ -382,9 +349,9 @@ func sourceWord(source string) string {
 }
 
 // AssignRole implements seatkeeper.UserService.
-func (s *Store) AssignRole(ctx context.Context, by seatkeeper.Actor, account, user, service, role, source string) (bool, error) {
+func (s *Store) AssignRole(ctx context.Context, by seatkeeper.Actor, account, user, service, role, source string) (seatkeeper.User, bool, error) {
 	created := false
-	_, err := s.changeUser(ctx, by, account, user, "role.assign", seatkeeper.SourceRole, func(st *acctState, u *userState) error {
+	u, err := s.changeUser(ctx, by, account, user, "role.assign", seatkeeper.SourceRole, func(st *acctState, u *userState) error {
 		if !u.exists {
 			return seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", user)
 		}
@@ -395,7 +362,7 @@ func (s *Store) AssignRole(ctx context.Context, by seatkeeper.Actor, account, us
 		created = addSource(u.roles, ref, source)
 		return nil
 	})
-	return created, err
+	return u, created, err
 }
 
 // UnassignRole implements seatkeeper.UserService. Source "" removes the

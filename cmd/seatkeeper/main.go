@@ -24,6 +24,7 @@ func commands() []command {
 		{"serve", "run the HTTP server", runServe},
 		{"migrate", "apply the database migrations and exit", runMigrate},
 		{"catalog", "check catalog files or show a catalog's feature matrix", runCatalog},
+		{"bench", "run a benchmark beside its baseline", runBench},
 		{"version", "print the version", runVersion},
 		{"help", "list the commands", runHelp},
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
 	"github.com/seatkeeper/seatkeeper/httpapi"
-	"github.com/seatkeeper/seatkeeper/snapshot"
+	"github.com/seatkeeper/seatkeeper/server"
 	"github.com/seatkeeper/seatkeeper/sqlstore"
 )
 
@@ -31,19 +31,17 @@ func addStoreFlags(fs flagSet, f *storeFlags) {
 	fs.Var(&f.catalogs, "catalog", "a catalog file to serve besides the presets (repeatable)")
 }
 
-// open loads the extra catalogs and opens the store.
-func (f *storeFlags) open(ctx context.Context) (*sqlstore.Store, catalog.Set, error) {
+// open loads the extra catalogs and opens the store with the API over it.
+func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (*server.Server, error) {
 	var extra []*catalog.Catalog
 	for _, file := range f.catalogs {
 		c, err := loadCatalogFile(file)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		extra = append(extra, c)
 	}
-	cats := catalog.NewSet(extra...)
-	st, err := sqlstore.Open(ctx, f.db, f.data, cats)
-	return st, cats, err
+	return server.Open(ctx, server.Config{DSN: f.db, DataDir: f.data, Catalogs: catalog.NewSet(extra...), Logger: log})
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -56,23 +54,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
-	store, cats, err := sf.open(ctx)
+	srvr, err := sf.open(ctx, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "seatkeeper:", err)
 		return 1
 	}
-	defer store.Close()
-	api := &httpapi.Server{
-		Catalogs: cats, Store: store, Logger: log,
-		Metrics: httpapi.NewMetrics(store.SeatsInUse),
-	}
-	api.Decisions = snapshot.New(store)
-	store.OnChange(func(c sqlstore.Change) {
-		api.Decisions.Invalidate(c.Account, c.User)
-		if c.User == "" {
-			api.InvalidateTokens(c.Account)
-		}
-	})
+	defer srvr.Close()
+	store, api := srvr.Store, srvr.API
 	if err := bootstrapOperator(ctx, store, api, sf.data, log); err != nil {
 		log.Error("operator token", "err", err)
 		return 1
@@ -89,7 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "store", store.Dialect(), "catalogs", cats.Names())
+	log.Info("listening", "addr", ln.Addr().String(), "store", store.Dialect(), "catalogs", api.Catalogs.Names())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 
@@ -151,12 +139,12 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if code := parseFlags(fs.FlagSet, args); code >= 0 {
 		return code
 	}
-	store, _, err := sf.open(ctx) // Open applies the migrations
+	srvr, err := sf.open(ctx, slog.New(slog.NewJSONHandler(stderr, nil))) // opening applies the migrations
 	if err != nil {
 		fmt.Fprintln(stderr, "seatkeeper:", err)
 		return 1
 	}
-	store.Close()
-	fmt.Fprintf(stdout, "migrations applied (%s)\n", store.Dialect())
+	srvr.Close()
+	fmt.Fprintf(stdout, "migrations applied (%s)\n", srvr.Store.Dialect())
 	return 0
 }

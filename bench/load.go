@@ -1,0 +1,119 @@
+// Package bench holds the benchmarks run by `seatkeeper bench`: each
+// starts what it measures in-process on loopback and measures it beside a
+// baseline, in the same run, with the same client.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Result is what one load run measured.
+type Result struct {
+	Name     string
+	Requests int
+	Failed   int
+	Elapsed  time.Duration
+	P50, P99 time.Duration
+}
+
+// Rate is requests per second.
+func (r Result) Rate() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+
+func (r Result) String() string {
+	return fmt.Sprintf("%-28s %9.0f req/s  p50 %7.3f ms  p99 %7.3f ms  (%d requests, %d failed)",
+		r.Name, r.Rate(), ms(r.P50), ms(r.P99), r.Requests, r.Failed)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// NewClient returns a keep-alive client able to hold conns connections to
+// one host.
+func NewClient(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
+		DisableCompression: true, IdleConnTimeout: time.Minute,
+	}}
+}
+
+// Op is one request of a load run. It returns false when the run should
+// stop (there is no more work), and an error when the request failed.
+type Op func(ctx context.Context, c *http.Client, worker int) (more bool, err error)
+
+// Run drives op from workers goroutines for at most d (0: until every
+// worker's op says there is no more work) and measures it.
+func Run(ctx context.Context, name string, c *http.Client, workers int, d time.Duration, op Op) Result {
+	if d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	lat := make([][]time.Duration, workers)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]time.Duration, 0, 1<<14)
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				more, err := op(ctx, c, w)
+				if !more {
+					break
+				}
+				if ctx.Err() != nil {
+					break // a request cut short by the deadline is not counted
+				}
+				if err != nil {
+					failed.Add(1)
+				}
+				buf = append(buf, time.Since(t0))
+			}
+			lat[w] = buf
+		}()
+	}
+	wg.Wait()
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	r := Result{Name: name, Requests: len(all), Failed: int(failed.Load()), Elapsed: time.Since(start)}
+	if d > 0 {
+		r.Elapsed = d
+	}
+	if n := len(all); n > 0 {
+		r.P50, r.P99 = all[n/2], all[n*99/100]
+	}
+	return r
+}
+
+// Get is an Op that GETs url with the given headers and expects want.
+func Get(url string, want int, headers map[string]string) Op {
+	return func(ctx context.Context, c *http.Client, _ int) (bool, error) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		return true, expect(c.Do(req))(want)
+	}
+}
+
+func expect(res *http.Response, err error) func(want int) error {
+	return func(want int) error {
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != want {
+			return fmt.Errorf("status %d, want %d", res.StatusCode, want)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper/bench"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	usage := "bench check|assign [flags]"
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		fmt.Fprintf(stderr, "Usage: seatkeeper %s\n\n  check   the HTTP check endpoint beside a bare net/http handler\n  assign  named assignments under concurrent clients, with the cap checked\n", usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	fs := newFlagSet("bench "+args[0], "bench "+args[0]+" [flags]", stderr)
+	db := fs.String("db", envOr("SEATKEEPER_DB", ""), "database: empty for SQLite in a temporary directory, or a postgres:// DSN")
+	var run func(dir string) error
+	switch args[0] {
+	case "check":
+		conns := fs.Int("conns", 64, "keep-alive connections")
+		dur := fs.Duration("duration", 5*time.Second, "how long to drive each target")
+		run = func(dir string) error {
+			_, err := bench.Check(ctx, bench.CheckConfig{DSN: *db, DataDir: dir, Conns: *conns, Duration: *dur, Out: stdout})
+			return err
+		}
+	case "assign":
+		clients := fs.Int("clients", 32, "concurrent clients")
+		users := fs.Int("users", 6000, "users to assign")
+		quantity := fs.Int("quantity", 5000, "seats (fewer than users, so that the cap is hit)")
+		run = func(dir string) error {
+			_, err := bench.Assign(ctx, bench.AssignConfig{DSN: *db, DataDir: dir, Clients: *clients, Users: *users, Quantity: *quantity, Out: stdout})
+			return err
+		}
+	default:
+		fmt.Fprintf(stderr, "seatkeeper bench: unknown benchmark %q\nUsage: seatkeeper %s\n", args[0], usage)
+		return 2
+	}
+	if code := parseFlags(fs.FlagSet, args[1:]); code >= 0 {
+		return code
+	}
+	dir, err := os.MkdirTemp("", "seatkeeper-bench-")
+	if err != nil {
+		fmt.Fprintln(stderr, "seatkeeper:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := run(dir); err != nil {
+		fmt.Fprintln(stderr, "seatkeeper bench:", err)
+		return 1
+	}
+	return 0
+}
