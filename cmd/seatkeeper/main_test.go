@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -156,10 +158,7 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "seatkeeper")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	data := t.TempDir()
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data)
 	stderr, _ := cmd.StderrPipe()
@@ -237,6 +236,35 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+var (
+	binDir  string
+	binOnce sync.Once
+	binErr  error
+)
+
+// buildBinary builds the seatkeeper binary once for the tests that run it
+// as a separate process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "seatkeeper"), ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return filepath.Join(binDir, "seatkeeper")
+}
+
 func TestMain(m *testing.M) {
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "seatkeeper-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
