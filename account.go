@@ -27,12 +27,12 @@ type Subscription struct {
 	Enforcement      string     `json:"enforcement"` // hard | commit
 	Quantity         int        `json:"quantity"`
 	OverageAllowance int        `json:"overage_allowance"`
-	GracePeriod      Duration   `json:"grace_period"`
+	GracePeriod      *Duration  `json:"grace_period"`   // nil on input: keep, or 30m for a new subscription
 	BillingPeriod    string     `json:"billing_period"` // monthly | quarterly | annual
 	Currency         string     `json:"currency"`
 	UnitPrice        int64      `json:"unit_price"`
 	OveragePrice     int64      `json:"overage_price"`
-	StartsAt         time.Time  `json:"starts_at"`
+	StartsAt         time.Time  `json:"starts_at"` // zero on input: keep, or now for a new subscription
 	EndsAt           *time.Time `json:"ends_at"`
 	CreatedAt        time.Time  `json:"created_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`

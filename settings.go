@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -138,7 +139,7 @@ func (s Settings) ApplyPatch(patch []byte) (Settings, error) {
 	dec := json.NewDecoder(bytes.NewReader(merged))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
-		return s, Errorf(EInvalid, "invalid settings: %v", err)
+		return s, Errorf(EInvalid, "invalid settings: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if out.QM.Topics == nil {
 		out.QM.Topics = []PhraseList{}

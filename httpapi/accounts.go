@@ -82,17 +82,17 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 type subscriptionBody struct {
-	Model            string              `json:"model"`
-	Enforcement      string              `json:"enforcement"`
-	Quantity         int                 `json:"quantity"`
-	OverageAllowance int                 `json:"overage_allowance"`
-	GracePeriod      seatkeeper.Duration `json:"grace_period"`
-	BillingPeriod    string              `json:"billing_period"`
-	Currency         string              `json:"currency"`
-	UnitPrice        int64               `json:"unit_price"`
-	OveragePrice     int64               `json:"overage_price"`
-	StartsAt         *time.Time          `json:"starts_at"`
-	EndsAt           *time.Time          `json:"ends_at"`
+	Model            string               `json:"model"`
+	Enforcement      string               `json:"enforcement"`
+	Quantity         int                  `json:"quantity"`
+	OverageAllowance int                  `json:"overage_allowance"`
+	GracePeriod      *seatkeeper.Duration `json:"grace_period"`
+	BillingPeriod    string               `json:"billing_period"`
+	Currency         string               `json:"currency"`
+	UnitPrice        int64                `json:"unit_price"`
+	OveragePrice     int64                `json:"overage_price"`
+	StartsAt         *time.Time           `json:"starts_at"`
+	EndsAt           *time.Time           `json:"ends_at"`
 }
 
 func (s *Server) putSubscription(w http.ResponseWriter, r *http.Request) {

@@ -112,10 +112,16 @@ func (s *Server) authorize(a access, next http.HandlerFunc) http.Handler {
 			s.fail(w, r, seatkeeper.Errorf(seatkeeper.EInvalid, "account id must match [A-Za-z0-9._@:-]{1,128}"))
 			return
 		}
-		actor := seatkeeper.Actor{TokenID: tok.ID, TokenKind: tok.Kind, ActingUser: r.Header.Get(ActingUserHeader)}
-		if err := s.allowed(r, a, tok, account, actor.ActingUser); err != nil {
+		acting := r.Header.Get(ActingUserHeader)
+		if err := s.allowed(r, a, tok, account, acting); err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		// The audit trail names an acting user only where it was checked:
+		// an app token's user, whose permission allowed the change.
+		actor := seatkeeper.Actor{TokenID: tok.ID, TokenKind: tok.Kind}
+		if tok.Kind == seatkeeper.TokenApp && a.permission != "" {
+			actor.ActingUser = acting
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
 	})

@@ -58,7 +58,12 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) access(w http.ResponseWriter, r *http.Request) {
-	account, user := r.PathValue("account"), r.PathValue("user")
+	ids, err := pathIDs(r, "account", "user")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	account, user := ids[0], ids[1]
 	ent, found, err := s.Decisions.User(r.Context(), account, user)
 	if err != nil {
 		s.fail(w, r, err)

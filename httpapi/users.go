@@ -26,7 +26,13 @@ func (s *Server) putUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	active := b.Active == nil || *b.Active // a new user is active unless told otherwise
+	// Left out, active keeps its value; a new user is active.
+	active := true
+	if b.Active != nil {
+		active = *b.Active
+	} else if cur, err := s.Store.User(r.Context(), ids[0], ids[1]); err == nil {
+		active = cur.Active
+	}
 	u, isNew, err := s.Store.PutUser(r.Context(), actorOf(r), seatkeeper.User{Account: ids[0], ID: ids[1],
 		UserName: b.UserName, Email: b.Email, DisplayName: b.DisplayName, ExternalID: b.ExternalID, Active: active})
 	if err != nil {
@@ -183,15 +189,19 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	body := map[string]any{"items": roles}
-	if acct, err := s.Decisions.Account(r.Context(), r.PathValue("account")); err == nil {
-		problems := acct.RoleProblems() // R16: purchased licenses no role links
-		if problems == nil {
-			problems = []string{}
-		}
-		body["valid"], body["problems"] = len(problems) == 0, problems
+	if roles == nil {
+		roles = []seatkeeper.CustomRole{}
 	}
-	writeJSON(w, http.StatusOK, body)
+	acct, err := s.Decisions.Account(r.Context(), r.PathValue("account"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	problems := acct.RoleProblems() // R16: a purchased license no role links
+	if problems == nil {
+		problems = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": roles, "valid": len(problems) == 0, "problems": problems})
 }
 
 func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) {

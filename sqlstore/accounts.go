@@ -162,11 +162,10 @@ func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeepe
 	if a.Name = strings.TrimSpace(a.Name); a.Name == "" || len(a.Name) > 200 {
 		bad("name", "must be 1 to 200 characters")
 	}
-	if a.TimeZone == "" {
-		a.TimeZone = "UTC"
-	}
-	if _, err := time.LoadLocation(a.TimeZone); err != nil || a.TimeZone == "Local" {
-		bad("time_zone", "must be an IANA time zone such as Europe/Berlin")
+	if a.TimeZone != "" {
+		if _, err := time.LoadLocation(a.TimeZone); err != nil || a.TimeZone == "Local" {
+			bad("time_zone", "must be an IANA time zone such as Europe/Berlin")
+		}
 	}
 	created := false
 	err := s.write(ctx, func(t *tx) error {
@@ -177,6 +176,12 @@ func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeepe
 		}
 		if a.Region == "" && exists {
 			a.Region = cur.account.Region
+		}
+		if a.TimeZone == "" {
+			a.TimeZone = "UTC"
+			if exists {
+				a.TimeZone = cur.account.TimeZone
+			}
 		}
 		if a.Catalog == "" {
 			a.Catalog = "contact-center"
@@ -306,7 +311,8 @@ func (t *tx) subscriptions(account string) ([]seatkeeper.Subscription, error) {
 			&s.Currency, &s.UnitPrice, &s.OveragePrice, &starts, &ends, &created, &updated); err != nil {
 			return nil, err
 		}
-		s.GracePeriod = seatkeeper.Duration(time.Duration(grace) * time.Second)
+		g := seatkeeper.Duration(time.Duration(grace) * time.Second)
+		s.GracePeriod = &g
 		s.StartsAt, s.CreatedAt, s.UpdatedAt = fromMicros(starts), fromMicros(created), fromMicros(updated)
 		if ends.Valid {
 			e := fromMicros(ends.Int64)
@@ -342,8 +348,9 @@ func validateSubscription(sub *seatkeeper.Subscription, now time.Time) error {
 	if sub.Currency == "" {
 		sub.Currency = "USD"
 	}
-	if sub.GracePeriod == 0 {
-		sub.GracePeriod = seatkeeper.Duration(30 * time.Minute)
+	if sub.GracePeriod == nil {
+		g := seatkeeper.Duration(30 * time.Minute)
+		sub.GracePeriod = &g
 	}
 	if sub.StartsAt.IsZero() {
 		sub.StartsAt = now
@@ -369,7 +376,7 @@ func validateSubscription(sub *seatkeeper.Subscription, now time.Time) error {
 	} else if sub.OverageAllowance > 0 && sub.Model != "concurrent" {
 		bad("overage_allowance", "only concurrent pools have an overage allowance (R4)")
 	}
-	if g := time.Duration(sub.GracePeriod); g < 0 || g > 24*time.Hour || g%time.Second != 0 {
+	if g := time.Duration(*sub.GracePeriod); g < 0 || g > 24*time.Hour || g%time.Second != 0 {
 		bad("grace_period", "must be whole seconds from 0s to 24h")
 	}
 	switch sub.BillingPeriod {
@@ -380,8 +387,11 @@ func validateSubscription(sub *seatkeeper.Subscription, now time.Time) error {
 	if !currencyRe.MatchString(sub.Currency) {
 		bad("currency", "must be an ISO 4217 code such as USD")
 	}
-	if sub.UnitPrice < 0 || sub.OveragePrice < 0 {
+	if sub.UnitPrice < 0 {
 		bad("unit_price", "prices are whole minor units, not negative")
+	}
+	if sub.OveragePrice < 0 {
+		bad("overage_price", "prices are whole minor units, not negative")
 	}
 	if sub.EndsAt != nil && !sub.EndsAt.After(sub.StartsAt) {
 		bad("ends_at", "must be after starts_at")
@@ -394,9 +404,6 @@ func validateSubscription(sub *seatkeeper.Subscription, now time.Time) error {
 
 // PutSubscription implements seatkeeper.AccountService.
 func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub seatkeeper.Subscription) (seatkeeper.Subscription, bool, error) {
-	if err := validateSubscription(&sub, s.Now()); err != nil {
-		return sub, false, err
-	}
 	created := false
 	err := s.write(ctx, func(t *tx) error {
 		st, err := t.state(sub.Account)
@@ -408,7 +415,16 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 			if cur.License == sub.License {
 				existing = true
 				sub.CreatedAt = cur.CreatedAt
+				if sub.StartsAt.IsZero() {
+					sub.StartsAt = cur.StartsAt
+				}
+				if sub.GracePeriod == nil {
+					sub.GracePeriod = cur.GracePeriod
+				}
 			}
+		}
+		if err := validateSubscription(&sub, s.Now()); err != nil {
+			return err
 		}
 		model, _ := catalog.ParseModel(sub.Model)
 		if err := entitlement.CanSubscribe(st.cat, entitlement.Subscription{License: sub.License, Model: model, Quantity: sub.Quantity}, existing); err != nil {
@@ -432,7 +448,7 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 			overage_price = excluded.overage_price, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
 			updated_at = excluded.updated_at`,
 			sub.Account, sub.License, sub.Model, sub.Enforcement, sub.Quantity, sub.OverageAllowance,
-			int64(time.Duration(sub.GracePeriod)/time.Second), sub.BillingPeriod, sub.Currency, sub.UnitPrice, sub.OveragePrice,
+			int64(time.Duration(*sub.GracePeriod)/time.Second), sub.BillingPeriod, sub.Currency, sub.UnitPrice, sub.OveragePrice,
 			micros(sub.StartsAt), ends, micros(sub.CreatedAt), micros(now)); err != nil {
 			return err
 		}
