@@ -134,6 +134,10 @@ func (s Settings) ApplyPatch(patch []byte) (Settings, error) {
 	cur, _ := json.Marshal(s)
 	var doc any
 	_ = json.Unmarshal(cur, &doc)
+	if path := unknownKey(doc, p, ""); path != "" {
+		return s, &Error{Code: EInvalid, Message: "invalid settings: unknown field " + path,
+			Fields: []FieldError{{Field: path, Message: "no such setting (names are lower case)"}}}
+	}
 	merged, _ := json.Marshal(mergePatch(doc, p))
 	var out Settings
 	dec := json.NewDecoder(bytes.NewReader(merged))
@@ -141,11 +145,15 @@ func (s Settings) ApplyPatch(patch []byte) (Settings, error) {
 	if err := dec.Decode(&out); err != nil {
 		return s, Errorf(EInvalid, "invalid settings: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
-	if out.QM.Topics == nil {
-		out.QM.Topics = []PhraseList{}
-	}
-	if out.QM.Indicators == nil {
-		out.QM.Indicators = []PhraseList{}
+	for _, lists := range []*[]PhraseList{&out.QM.Topics, &out.QM.Indicators} {
+		if *lists == nil {
+			*lists = []PhraseList{}
+		}
+		for i := range *lists {
+			if (*lists)[i].Phrases == nil {
+				(*lists)[i].Phrases = []string{}
+			}
+		}
 	}
 	return out, out.Validate()
 }
@@ -169,4 +177,25 @@ func mergePatch(target, patch any) any {
 		t[k] = mergePatch(t[k], v)
 	}
 	return t
+}
+
+// unknownKey returns the path of the first key of patch that the settings
+// document does not have, matched exactly (encoding/json alone would match
+// "QM" to "qm"), or "".
+func unknownKey(doc, patch any, prefix string) string {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return ""
+	}
+	d, _ := doc.(map[string]any)
+	for k, v := range p {
+		dv, known := d[k]
+		if !known {
+			return prefix + k
+		}
+		if path := unknownKey(dv, v, prefix+k+"."); path != "" {
+			return path
+		}
+	}
+	return ""
 }

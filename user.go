@@ -3,6 +3,8 @@ package seatkeeper
 import (
 	"context"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Assignment sources (SPEC §1).
@@ -97,4 +99,18 @@ type UserService interface {
 	DeleteRole(ctx context.Context, by Actor, account, service, name string) error
 
 	LicenseSummary(ctx context.Context, account string) ([]LicenseSummary, error)
+}
+
+// PlainText reports whether s is valid UTF-8 without control characters:
+// what names and other one-line texts may hold.
+func PlainText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -81,13 +81,13 @@ type AccountInput struct {
 
 // Holding is what one user holds.
 type Holding struct {
-	Active bool
+	Active bool `json:"active"`
 	// Licenses are the user's direct assignments, whatever their source
 	// (manual, SCIM, SAML, group). For a concurrent plan, holding it means
 	// membership of the pool (R2); under a concurrent plan with coverage
 	// (R9), holding qm or wfm is the coverage assignment.
-	Licenses []string
+	Licenses []string `json:"licenses"`
 	// Roles are the roles assigned to the user. Licenses linked to them
 	// are held too (R15).
-	Roles []RoleRef
+	Roles []RoleRef `json:"roles"`
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 )
@@ -40,8 +42,35 @@ func DecodeJSON(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: %s", describeJSONError(err))
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
 		return seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: extra data after the object")
+	}
+	return exactFields(body, v)
+}
+
+// exactFields refuses top-level keys that match a field only when case is
+// ignored, as encoding/json would otherwise accept "DISPLAY_NAME".
+func exactFields(body []byte, v any) error {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(body, &keys) != nil {
+		return nil // not an object: the decode above already judged it
+	}
+	names := map[string]bool{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names[name] = true
+	}
+	for k := range keys {
+		if !names[k] {
+			return seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: unknown field %q (names are lower case)", k)
+		}
 	}
 	return nil
 }
@@ -59,6 +88,8 @@ func describeJSONError(err error) string {
 		return fmt.Sprintf("expected %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the JSON ends too early"
+	case errors.As(err, new(*time.ParseError)):
+		return "times are RFC 3339 text, like 2026-11-01T00:00:00Z"
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -159,8 +160,8 @@ func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeepe
 	if !IDPattern.MatchString(a.ID) {
 		bad("id", "must match [A-Za-z0-9._@:-]{1,128}")
 	}
-	if a.Name = strings.TrimSpace(a.Name); a.Name == "" || len(a.Name) > 200 {
-		bad("name", "must be 1 to 200 characters")
+	if a.Name = strings.TrimSpace(a.Name); a.Name == "" || len(a.Name) > 200 || !seatkeeper.PlainText(a.Name) {
+		bad("name", "must be 1 to 200 characters, without control characters")
 	}
 	if a.TimeZone != "" {
 		if _, err := time.LoadLocation(a.TimeZone); err != nil || a.TimeZone == "Local" {
@@ -206,7 +207,10 @@ func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeepe
 			case cur.account.Catalog != a.Catalog:
 				return seatkeeper.Errorf(seatkeeper.EConflict, "an account's catalog is fixed at creation: it is %s", cur.account.Catalog)
 			}
-			if _, err := t.exec("UPDATE accounts SET name = ?, time_zone = ?, updated_at = ?, version = version + 1 WHERE id = ?", a.Name, a.TimeZone, now, a.ID); err != nil {
+			if _, err := t.exec("UPDATE accounts SET name = ?, time_zone = ? WHERE id = ?", a.Name, a.TimeZone, a.ID); err != nil {
+				return err
+			}
+			if err := t.bump(a.ID); err != nil {
 				return err
 			}
 		} else {
@@ -488,6 +492,9 @@ func (t *tx) afterSubscriptionChange(account string, by seatkeeper.Actor, action
 	if err := t.recomputeCaps(st); err != nil {
 		return err
 	}
+	if err := t.capsHold(account); err != nil {
+		return err
+	}
 	if err := t.event(account, "subscription.change", "", license, "", quantity); err != nil {
 		return err
 	}
@@ -525,7 +532,7 @@ func (s *Store) PatchSettings(ctx context.Context, by seatkeeper.Actor, account 
 		if err := t.bump(account); err != nil {
 			return err
 		}
-		return t.audit(account, by, "settings.patch", account, json.RawMessage(patch))
+		return t.audit(account, by, "settings.patch", account, out)
 	})
 	return out, err
 }
@@ -555,4 +562,31 @@ func (s *Store) Audit(ctx context.Context, account string, from, to time.Time) (
 		return rows.Err()
 	})
 	return out, err
+}
+
+// capsHold refuses a subscription change that would leave more seats in
+// use than a cap allows: R1's "never more assigned than the quantity"
+// holds across changes of the quantity too. Unassign first, then reduce.
+func (t *tx) capsHold(account string) error {
+	rows, err := t.query("SELECT license, used, cap FROM seat_counters WHERE account = ? AND capped AND used > cap ORDER BY license", account)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var over []string
+	for rows.Next() {
+		var l string
+		var used, limit int
+		if err := rows.Scan(&l, &used, &limit); err != nil {
+			return err
+		}
+		over = append(over, fmt.Sprintf("%s has %d seats in use and would allow %d", l, used, limit))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(over) > 0 {
+		return seatkeeper.Errorf(seatkeeper.EConflict, "%s: unassign first", strings.Join(over, "; "))
+	}
+	return nil
 }

@@ -18,9 +18,9 @@ func (s *Store) CreateToken(ctx context.Context, by seatkeeper.Actor, account, k
 	case kind != seatkeeper.TokenOperator && kind != seatkeeper.TokenAdmin && kind != seatkeeper.TokenApp && kind != seatkeeper.TokenReader:
 		return tok, "", &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid token",
 			Fields: []seatkeeper.FieldError{{Field: "kind", Message: "must be admin, app or reader"}}}
-	case len(tok.Name) > 200:
+	case len(tok.Name) > 200 || !seatkeeper.PlainText(tok.Name):
 		return tok, "", &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid token",
-			Fields: []seatkeeper.FieldError{{Field: "name", Message: "at most 200 characters"}}}
+			Fields: []seatkeeper.FieldError{{Field: "name", Message: "at most 200 characters, without control characters"}}}
 	}
 	secret := seatkeeper.NewSecret()
 	err := s.write(ctx, func(t *tx) error {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/entitlement"
@@ -119,10 +120,17 @@ func splitList(s string) []string {
 	return strings.Split(s, ",")
 }
 
-// saveUser writes (at flush) the differences between old and cur.
+// saveUser writes (at flush) the differences between old and cur, and
+// sets cur's timestamps as they will be stored.
 func (t *tx) saveUser(old, cur *userState) {
-	now := micros(t.s.Now())
+	at := t.s.Now().UTC().Truncate(time.Microsecond)
+	now := micros(at)
 	acct, id := cur.u.Account, cur.u.ID
+	if cur.exists && !old.exists {
+		cur.u.CreatedAt, cur.u.UpdatedAt = at, at
+	} else if cur.exists && !sameFields(old.u, cur.u) {
+		cur.u.UpdatedAt = at
+	}
 	switch {
 	case !cur.exists && old.exists:
 		t.later("DELETE FROM users WHERE account = ? AND id = ?", acct, id) // cascades to assignments and roles
@@ -252,7 +260,7 @@ func validateUser(u *seatkeeper.User) error {
 		u.UserName = u.ID
 	}
 	for f, v := range map[string]string{"user_name": u.UserName, "email": u.Email, "display_name": u.DisplayName, "external_id": u.ExternalID} {
-		if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 }) {
+		if len(v) > 256 || !seatkeeper.PlainText(v) {
 			bad(f, "must be at most 256 characters, without control characters")
 		}
 	}

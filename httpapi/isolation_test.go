@@ -1,0 +1,295 @@
+package httpapi_test
+
+// Tenant isolation and access rules (SPEC §4): a token of account B that
+// names account A gets 404, on every route, and changes nothing.
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// tenants is two accounts, a and b, each with a user who is an account
+// admin ("boss"), a QM user ("u1") holding a custom role, and a spare
+// custom role; and the admin, app and reader tokens of each.
+type tenants struct {
+	tokens   map[string]map[string]string // account -> kind -> secret
+	tokenIDs map[string]map[string]string // account -> kind -> id
+}
+
+func setupTenants(e *env) tenants {
+	e.t.Helper()
+	ts := tenants{tokens: map[string]map[string]string{}, tokenIDs: map[string]map[string]string{}}
+	for _, acct := range []string{"a", "b"} {
+		e.newAccount(acct, "contact-center")
+		e.subscribe(acct, "essentials", "named", 5)
+		e.subscribe(acct, "qm", "named", 5)
+		e.newUser(acct, "boss")
+		e.grantRole(acct, "boss", "account", "admin")
+		e.newUser(acct, "u1")
+		e.must(201, "PUT", "/v1/accounts/"+acct+"/users/u1/licenses/essentials", nil)
+		e.must(201, "PUT", "/v1/accounts/"+acct+"/users/u1/licenses/qm", nil)
+		e.must(201, "PUT", "/v1/accounts/"+acct+"/roles/qm/reviewer", map[string]any{"permissions": []string{"qm.reports.view"}})
+		e.must(201, "PUT", "/v1/accounts/"+acct+"/roles/qm/spare", map[string]any{"permissions": []string{"qm.reports.view"}})
+		e.grantRole(acct, "u1", "qm", "reviewer")
+		ts.tokens[acct], ts.tokenIDs[acct] = map[string]string{}, map[string]string{}
+		for _, kind := range []string{"admin", "app", "reader"} {
+			ts.tokenIDs[acct][kind], ts.tokens[acct][kind] = e.newToken(acct, kind)
+		}
+	}
+	return ts
+}
+
+// accountRoute is one route that names an account, made concrete.
+type accountRoute struct {
+	pattern string
+	method  string
+	path    string
+	body    any
+}
+
+// accountRoutes fills every registered route that names {account} with
+// plausible values for account acct: ids that exist, so that a route that
+// leaked across tenants would really read or change something.
+func accountRoutes(e *env, acct string, ts tenants) []accountRoute {
+	e.t.Helper()
+	var out []accountRoute
+	for _, pattern := range e.API.Routes() {
+		method, path, ok := strings.Cut(pattern, " ")
+		if !ok || !strings.Contains(path, "{account}") {
+			continue
+		}
+		role := "spare"
+		if strings.Contains(path, "/users/{user}/roles/") {
+			role = "reviewer"
+		}
+		path = strings.NewReplacer("{account}", acct, "{user}", "u1", "{license}", "qm", "{service}", "qm",
+			"{role}", role, "{id}", ts.tokenIDs[acct]["reader"]).Replace(path)
+		if strings.Contains(path, "{") {
+			e.t.Fatalf("route %s has a path value this test does not know: add it", pattern)
+		}
+		if strings.HasSuffix(path, "/check") {
+			path += "?feature=qm.evaluations"
+		}
+		var body any
+		switch {
+		case method == "PUT" && strings.HasSuffix(pattern, "/accounts/{account}"):
+			body = map[string]any{"name": "hijacked", "region": "us"}
+		case strings.Contains(pattern, "/subscriptions/"):
+			body = map[string]any{"model": "named", "quantity": 99}
+		case strings.HasSuffix(pattern, "/tokens"):
+			body = map[string]any{"kind": "admin", "name": "intruder"}
+		case method == "PUT" && strings.HasSuffix(pattern, "/users/{user}"):
+			body = map[string]any{"display_name": "hijacked", "active": false}
+		case method == "PATCH" && strings.HasSuffix(pattern, "/settings"):
+			body = map[string]any{"qm": map[string]any{"analyze_recordings": true}}
+		case method == "PUT" && strings.Contains(pattern, "/roles/{service}/{role}") && !strings.Contains(pattern, "/users/"):
+			body = map[string]any{"permissions": []string{"qm.scorecards.manage"}}
+		}
+		out = append(out, accountRoute{pattern: pattern, method: method, path: path, body: body})
+	}
+	return out
+}
+
+func isWrite(method string) bool { return method != http.MethodGet && method != http.MethodHead }
+
+func TestIsolation_OtherTenantGets404(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		ts := setupTenants(e)
+		routes := accountRoutes(e, "a", ts)
+		// Every endpoint class of §4.1–§4.3, §4.7 and §5 so far.
+		if got, min := len(routes), 24; got < min {
+			t.Fatalf("only %d account routes registered, want at least %d: %v", got, min, e.API.Routes())
+		}
+		beforeA, beforeB := e.state("a"), e.state("b")
+		callers := []struct {
+			name    string
+			token   string
+			headers []string
+		}{
+			{"b_admin", ts.tokens["b"]["admin"], nil},
+			{"b_app", ts.tokens["b"]["app"], nil},
+			{"b_app_acting_b_admin", ts.tokens["b"]["app"], []string{"Seatkeeper-Acting-User: boss"}},
+			{"b_reader", ts.tokens["b"]["reader"], nil},
+		}
+		for _, rt := range routes {
+			t.Run(strings.NewReplacer(" ", "_", "/v1/accounts/", "", "/", "_", "{", "", "}", "").Replace(rt.pattern), func(t *testing.T) {
+				e := e.withT(t)
+				for _, c := range callers {
+					r := e.do(c.token, rt.method, rt.path, rt.body, c.headers...)
+					if r.Status != 404 {
+						t.Errorf("%s: %s %s: status %d, want 404: %s", c.name, rt.method, rt.path, r.Status, r.Body)
+						continue
+					}
+					if p := r.Problem(t); p.Code != "not_found" || p.Status != 404 {
+						t.Errorf("%s: problem %+v, want not_found", c.name, p)
+					}
+					if strings.Contains(string(r.Body), "hijacked") || strings.Contains(string(r.Body), "u1@example.com") {
+						t.Errorf("%s: the 404 leaks data of a: %s", c.name, r.Body)
+					}
+				}
+			})
+		}
+		t.Run("a_unchanged", func(t *testing.T) {
+			e := e.withT(t)
+			e.sameState("a", beforeA)
+			e.sameState("b", beforeB)
+			// a's tokens still work: b could not revoke them.
+			for kind, tok := range ts.tokens["a"] {
+				if got := e.do(tok, "GET", "/v1/accounts/a", nil).Status; got != 200 {
+					t.Errorf("a's %s token: status %d, want 200", kind, got)
+				}
+			}
+		})
+		t.Run("token_id_of_other_tenant", func(t *testing.T) {
+			e := e.withT(t)
+			// a's admin names b's token under a's own path: no such token in a.
+			wantProblem(t, e.do(ts.tokens["a"]["admin"], "DELETE", "/v1/accounts/a/tokens/"+ts.tokenIDs["b"]["reader"], nil), 404, "not_found")
+			if got := e.do(ts.tokens["b"]["reader"], "GET", "/v1/accounts/b", nil).Status; got != 200 {
+				t.Errorf("b's reader token after a's attempt: status %d, want 200", got)
+			}
+		})
+		t.Run("user_of_other_tenant", func(t *testing.T) {
+			e := e.withT(t)
+			e.newUser("b", "only_in_b")
+			wantProblem(t, e.do(ts.tokens["a"]["admin"], "GET", "/v1/accounts/a/users/only_in_b", nil), 404, "not_found")
+			wantProblem(t, e.do(ts.tokens["a"]["admin"], "PUT", "/v1/accounts/a/users/only_in_b/licenses/essentials", nil), 404, "not_found")
+			d := e.check(ts.tokens["a"]["app"], "a", "only_in_b", "feature=channel.voice")
+			if d.Allowed || d.Code != "user_not_found" {
+				t.Errorf("decision on b's user through a: %+v", d)
+			}
+		})
+	})
+}
+
+func TestIsolation_AccessRules(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		ts := setupTenants(e)
+		routes := accountRoutes(e, "a", ts)
+		before := e.state("a")
+		operatorOnly := map[string]bool{
+			"PUT /v1/accounts/{account}":                            true,
+			"DELETE /v1/accounts/{account}":                         true,
+			"PUT /v1/accounts/{account}/subscriptions/{license}":    true,
+			"DELETE /v1/accounts/{account}/subscriptions/{license}": true,
+		}
+		writes := 0
+		for _, rt := range routes {
+			if !isWrite(rt.method) {
+				continue
+			}
+			writes++
+			t.Run(strings.NewReplacer(" ", "_", "/v1/accounts/", "", "/", "_", "{", "", "}", "").Replace(rt.pattern), func(t *testing.T) {
+				e := e.withT(t)
+				t.Run("reader_cannot_write", func(t *testing.T) {
+					wantProblem(t, e.withT(t).do(ts.tokens["a"]["reader"], rt.method, rt.path, rt.body), 403, "forbidden")
+				})
+				t.Run("reader_acting_admin_cannot_write", func(t *testing.T) {
+					r := e.withT(t).do(ts.tokens["a"]["reader"], rt.method, rt.path, rt.body, "Seatkeeper-Acting-User: boss")
+					wantProblem(t, r, 403, "forbidden")
+				})
+				t.Run("app_without_acting_user", func(t *testing.T) {
+					wantProblem(t, e.withT(t).do(ts.tokens["a"]["app"], rt.method, rt.path, rt.body), 403, "forbidden")
+				})
+				t.Run("app_acting_member_without_permission", func(t *testing.T) {
+					r := e.withT(t).do(ts.tokens["a"]["app"], rt.method, rt.path, rt.body, "Seatkeeper-Acting-User: u1")
+					wantProblem(t, r, 403, "forbidden")
+				})
+				if operatorOnly[rt.pattern] {
+					t.Run("admin_refused_operator_only", func(t *testing.T) {
+						wantProblem(t, e.withT(t).do(ts.tokens["a"]["admin"], rt.method, rt.path, rt.body), 403, "forbidden")
+					})
+					t.Run("app_acting_admin_refused_operator_only", func(t *testing.T) {
+						r := e.withT(t).do(ts.tokens["a"]["app"], rt.method, rt.path, rt.body, "Seatkeeper-Acting-User: boss")
+						wantProblem(t, r, 403, "forbidden")
+					})
+				}
+			})
+		}
+		if writes < 14 {
+			t.Errorf("only %d write routes checked", writes)
+		}
+		for p := range operatorOnly {
+			found := false
+			for _, rt := range routes {
+				found = found || rt.pattern == p
+			}
+			if !found {
+				t.Errorf("operator-only route %s is not registered", p)
+			}
+		}
+		t.Run("a_unchanged", func(t *testing.T) {
+			e.withT(t).sameState("a", before)
+		})
+		t.Run("reader_reads", func(t *testing.T) {
+			e := e.withT(t)
+			for _, rt := range routes {
+				if isWrite(rt.method) || strings.HasSuffix(rt.pattern, "/audit") {
+					continue
+				}
+				if got := e.do(ts.tokens["a"]["reader"], rt.method, rt.path, nil).Status; got != 200 {
+					t.Errorf("reader %s %s: status %d, want 200", rt.method, rt.path, got)
+				}
+			}
+		})
+		t.Run("unauthenticated", func(t *testing.T) {
+			e := e.withT(t)
+			for _, c := range []struct{ name, header string }{
+				{"none", ""},
+				{"garbage", "Authorization: Bearer sk_not_a_token"},
+				{"basic", "Authorization: Basic dXNlcjpwYXNz"},
+				{"empty_bearer", "Authorization: Bearer "},
+			} {
+				var hs []string
+				if c.header != "" {
+					hs = append(hs, c.header)
+				}
+				wantProblem(t, e.do("", "GET", "/v1/accounts/a", nil, hs...), 401, "unauthenticated")
+				wantProblem(t, e.do("", "PUT", "/v1/accounts/a/users/u9", map[string]any{}, hs...), 401, "unauthenticated")
+			}
+			e.sameState("a", before)
+		})
+	})
+}
+
+func TestIsolation_RevokedToken(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		ts := setupTenants(e)
+		admin := ts.tokens["a"]["admin"]
+		id, secret := e.newToken("a", "admin")
+		t.Run("revoke", func(t *testing.T) {
+			e := e.withT(t)
+			// Used once, so that the server has it cached.
+			e.mustAs(secret, 200, "GET", "/v1/accounts/a", nil)
+			e.mustAs(secret, 201, "PUT", "/v1/accounts/a/users/before_revoke", map[string]any{})
+			e.mustAs(admin, 204, "DELETE", "/v1/accounts/a/tokens/"+id, nil)
+			wantProblem(t, e.do(secret, "GET", "/v1/accounts/a", nil), 401, "unauthenticated")
+			before := e.state("a")
+			wantProblem(t, e.do(secret, "PUT", "/v1/accounts/a/users/after_revoke", map[string]any{}), 401, "unauthenticated")
+			e.sameState("a", before)
+			wantProblem(t, e.do(admin, "DELETE", "/v1/accounts/a/tokens/"+id, nil), 404, "not_found")
+		})
+		t.Run("reader_cannot_revoke", func(t *testing.T) {
+			e := e.withT(t)
+			wantProblem(t, e.do(ts.tokens["a"]["reader"], "DELETE", "/v1/accounts/a/tokens/"+ts.tokenIDs["a"]["app"], nil), 403, "forbidden")
+			e.mustAs(ts.tokens["a"]["app"], 200, "GET", "/v1/accounts/a", nil)
+		})
+		t.Run("operator_tokens_not_made_by_api", func(t *testing.T) {
+			e := e.withT(t)
+			wantProblem(t, e.do(admin, "POST", "/v1/accounts/a/tokens", map[string]string{"kind": "operator", "name": "x"}), 400, "invalid_request")
+			wantProblem(t, e.do(e.Operator, "POST", "/v1/accounts/a/tokens", map[string]string{"kind": "operator", "name": "x"}), 400, "invalid_request")
+		})
+		t.Run("deleted_account_tokens", func(t *testing.T) {
+			e := e.withT(t)
+			e.mustAs(ts.tokens["b"]["admin"], 200, "GET", "/v1/accounts/b", nil)
+			e.must(204, "DELETE", "/v1/accounts/b", nil)
+			for kind, tok := range ts.tokens["b"] {
+				if r := e.do(tok, "GET", "/v1/accounts/b", nil); r.Status != 401 {
+					t.Errorf("%s token of a deleted account: status %d, want 401", kind, r.Status)
+				}
+			}
+			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/b", nil), 404, "not_found")
+			e.mustAs(admin, 200, "GET", "/v1/accounts/a", nil)
+		})
+	})
+}
