@@ -80,3 +80,16 @@ func BenchmarkCompileAndAccess(b *testing.B) {
 		acct.Compile(h).Access(false)
 	}
 }
+
+// BenchmarkAccessBuild is what the first Access on a compiled holding costs
+// (later ones are memoized: BenchmarkAccess).
+func BenchmarkAccessBuild(b *testing.B) {
+	acct, h := benchHolding(b)
+	e := acct.Compile(h)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(e.BuildAccess(false).Features) == 0 {
+			b.Fatal("no access")
+		}
+	}
+}
