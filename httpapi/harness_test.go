@@ -38,7 +38,7 @@ func newEnv(t testing.TB, dsn string) *env {
 	t.Helper()
 	cats := catalog.NewSet()
 	st := sqlstoretest.Open(t, dsn)
-	api := &httpapi.Server{Catalogs: cats, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	api := &httpapi.Server{Catalogs: cats, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: httpapi.NewMetrics(st.SeatsInUse)}
 	api.Decisions = snapshot.New(st)
 	st.OnChange(func(c sqlstore.Change) {
 		api.Decisions.Invalidate(c.Account, c.User)

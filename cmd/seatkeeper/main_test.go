@@ -268,3 +268,16 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
+
+func TestMigrate(t *testing.T) {
+	data := t.TempDir()
+	for i := range 2 { // the second run finds everything applied
+		code, out, errOut := runCmd(t, "migrate", "--data", data)
+		if code != 0 || !strings.Contains(out, "migrations applied (sqlite)") {
+			t.Fatalf("run %d: exit %d, %q %q", i, code, out, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "seatkeeper.db")); err != nil {
+		t.Errorf("no database file: %v", err)
+	}
+}

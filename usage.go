@@ -1,0 +1,37 @@
+package seatkeeper
+
+import (
+	"context"
+	"time"
+)
+
+// Usage ledger event types (SPEC §1, §4.5).
+const (
+	EventPresenceStart      = "presence.start"
+	EventPresenceEnd        = "presence.end"
+	EventAssignmentAdd      = "assignment.add"
+	EventAssignmentRemove   = "assignment.remove"
+	EventUserActivate       = "user.activate"
+	EventUserDeactivate     = "user.deactivate"
+	EventSubscriptionChange = "subscription.change"
+)
+
+// UsageEvent is one entry of the append-only usage ledger.
+type UsageEvent struct {
+	ID       int64     `json:"id"`
+	At       time.Time `json:"at"`
+	Type     string    `json:"type"`
+	User     string    `json:"user,omitempty"`
+	License  string    `json:"license,omitempty"`
+	Kind     string    `json:"kind,omitempty"`
+	Session  string    `json:"session,omitempty"`
+	Quantity int       `json:"quantity,omitempty"`
+	Source   string    `json:"source,omitempty"`
+}
+
+// UsageService reads the usage ledger.
+type UsageService interface {
+	// UsageEvents lists the account's ledger events with from <= at < to,
+	// in the order they were appended.
+	UsageEvents(ctx context.Context, account string, from, to time.Time) ([]UsageEvent, error)
+}
