@@ -43,6 +43,9 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
+	// Extra holds members added to the problem document, such as in_use
+	// and cap with pool_exhausted.
+	Extra map[string]any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -9,6 +9,7 @@ import (
 const (
 	EventPresenceStart      = "presence.start"
 	EventPresenceEnd        = "presence.end"
+	EventPresenceDenied     = "presence.denied" // a sign-in refused with pool_exhausted
 	EventAssignmentAdd      = "assignment.add"
 	EventAssignmentRemove   = "assignment.remove"
 	EventUserActivate       = "user.activate"

@@ -14,6 +14,7 @@ import (
 // access says who may call a route (SPEC §4).
 type access struct {
 	operator   bool   // operator tokens only
+	presence   bool   // operator, admin and app tokens: not readers
 	admin      bool   // operator, or an admin token of the account
 	permission string // …or an app token whose acting user's roles grant this
 	anyAccount bool   // any valid token, the route names no account
@@ -24,6 +25,7 @@ var (
 	operatorOnly = access{operator: true}
 	adminOnly    = access{admin: true}
 	reader       = access{} // any token of the account: reads, reports and decisions
+	presenceOnly = access{presence: true}
 )
 
 func permitted(perm string) access { return access{admin: true, permission: perm} }
@@ -139,6 +141,11 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 		return nil
 	case a.operator:
 		return seatkeeper.Errorf(seatkeeper.EForbidden, "only operator tokens may do this")
+	case a.presence:
+		if tok.Kind == seatkeeper.TokenReader {
+			return seatkeeper.Errorf(seatkeeper.EForbidden, "reader tokens only read; presence needs an app or admin token")
+		}
+		return nil
 	case !a.admin && a.permission == "":
 		return nil // reads: any token of the account
 	case tok.Kind == seatkeeper.TokenAdmin:
@@ -151,14 +158,14 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 	if !validID(acting) {
 		return seatkeeper.Errorf(seatkeeper.EInvalid, "%s must match [A-Za-z0-9._@:-]{1,128}", ActingUserHeader)
 	}
-	ent, found, err := s.Decisions.User(r.Context(), account, acting)
+	e, found, err := s.Decisions.User(r.Context(), account, acting)
 	switch {
 	case err != nil:
 		return err
 	case !found:
 		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %q does not exist", acting)
 	}
-	if d := ent.Permission(a.permission, true); !d.Allowed {
+	if d := e.Ent.Permission(a.permission, true); !d.Allowed {
 		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s lacks %s (%s)", acting, a.permission, d.Code)
 	}
 	return nil

@@ -2,20 +2,11 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/entitlement"
 )
-
-// Presence tells whether a user has a live presence (R5). Until pools are
-// wired in, no user is signed in.
-type Presence interface {
-	SignedIn(account, user string) bool
-}
-
-func (s *Server) signedIn(account, user string) bool {
-	return s.Presence != nil && s.Presence.SignedIn(account, user)
-}
 
 // check answers one decision (SPEC §4.3): a decision is always a 200.
 func (s *Server) check(w http.ResponseWriter, r *http.Request) {
@@ -30,17 +21,18 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, seatkeeper.Errorf(seatkeeper.EInvalid, "user id must match [A-Za-z0-9._@:-]{1,128}"))
 		return
 	}
-	ent, found, err := s.Decisions.User(r.Context(), account, user)
+	e, found, err := s.Decisions.User(r.Context(), account, user)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	ent := e.Ent
 	var d entitlement.Decision
 	switch {
 	case !found:
 		d = entitlement.Decision{Code: entitlement.UserNotFound, Feature: feature, Permission: permission, Via: []string{}}
 	default:
-		signedIn := s.signedIn(account, user)
+		signedIn := e.SignedIn(time.Now())
 		if feature != "" {
 			d = ent.Check(feature, signedIn)
 		}
@@ -64,7 +56,7 @@ func (s *Server) access(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	account, user := ids[0], ids[1]
-	ent, found, err := s.Decisions.User(r.Context(), account, user)
+	e, found, err := s.Decisions.User(r.Context(), account, user)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -73,5 +65,5 @@ func (s *Server) access(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", user))
 		return
 	}
-	writeJSON(w, http.StatusOK, ent.Access(s.signedIn(account, user)))
+	writeJSON(w, http.StatusOK, e.Ent.Access(e.SignedIn(time.Now())))
 }

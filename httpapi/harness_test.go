@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
@@ -39,7 +40,7 @@ func newEnv(t testing.TB, dsn string) *env {
 	cats := catalog.NewSet()
 	st := sqlstoretest.Open(t, dsn)
 	api := &httpapi.Server{Catalogs: cats, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: httpapi.NewMetrics(st.SeatsInUse)}
-	api.Decisions = snapshot.New(st)
+	api.Decisions = snapshot.New(st, func() time.Time { return st.Now() })
 	st.OnChange(func(c sqlstore.Change) {
 		api.Decisions.Invalidate(c.Account, c.User)
 		if c.User == "" {

@@ -70,9 +70,19 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if e, ok := err.(*seatkeeper.Error); ok {
 		p.Errors = e.Fields
 	}
+	var body any = p
+	if e, ok := err.(*seatkeeper.Error); ok && len(e.Extra) > 0 {
+		doc := map[string]any{}
+		for k, v := range e.Extra {
+			doc[k] = v
+		}
+		raw, _ := json.Marshal(p)
+		_ = json.Unmarshal(raw, &doc)
+		body = doc
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(p)
+	_ = enc.Encode(body)
 }

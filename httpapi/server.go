@@ -16,6 +16,7 @@ type Store interface {
 	seatkeeper.AccountService
 	seatkeeper.UserService
 	seatkeeper.TokenService
+	seatkeeper.PresenceService
 	Ping(ctx context.Context) error
 }
 
@@ -29,8 +30,6 @@ type Server struct {
 	// from SEATKEEPER_OPERATOR_TOKEN.
 	OperatorSecretHash string
 	Metrics            *Metrics
-	// Presence, when set, says who is signed in (R5).
-	Presence Presence
 
 	tokens tokenCache
 	routes []route
@@ -121,6 +120,13 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "PATCH /v1/accounts/{account}/settings", permitted("account.settings.edit"), s.patchSettings)
 
 	s.handle(mux, "GET /v1/accounts/{account}/audit", reader, s.audit) // a report: readers may read it
+
+	s.handle(mux, "POST /v1/accounts/{account}/sessions", presenceOnly, s.startSession)
+	s.handle(mux, "POST /v1/accounts/{account}/sessions/{id}/heartbeat", presenceOnly, s.heartbeat)
+	s.handle(mux, "DELETE /v1/accounts/{account}/sessions/{id}", presenceOnly, s.endSession)
+	s.handle(mux, "GET /v1/accounts/{account}/sessions", reader, s.listSessions)
+	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/sessions", permitted("account.users.manage"), s.endUserSessions)
+	s.handle(mux, "GET /v1/accounts/{account}/pools", reader, s.listPools)
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper/catalog"
 	"github.com/seatkeeper/seatkeeper/httpapi"
@@ -27,7 +28,16 @@ type Config struct {
 type Server struct {
 	Store *sqlstore.Store
 	API   *httpapi.Server
+
+	stopReaper context.CancelFunc
+	reaperDone chan struct{}
 }
+
+// ReapEvery is how often each server ends the presences whose time ran
+// out (R6). They end at their expiry whenever this notices them; it only
+// bounds how long their place stays counted for reads that do not look at
+// the clock.
+const ReapEvery = 250 * time.Millisecond
 
 // Open opens the store (applying migrations) and builds the API.
 func Open(ctx context.Context, cfg Config) (*Server, error) {
@@ -44,7 +54,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	api := &httpapi.Server{
 		Catalogs: cfg.Catalogs, Store: st, Logger: cfg.Logger,
 		Metrics:   httpapi.NewMetrics(st.SeatsInUse),
-		Decisions: snapshot.New(st),
+		Decisions: snapshot.New(st, func() time.Time { return st.Now() }),
 	}
 	st.OnChange(func(c sqlstore.Change) {
 		api.Decisions.Invalidate(c.Account, c.User)
@@ -52,11 +62,44 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			api.InvalidateTokens(c.Account)
 		}
 	})
-	return &Server{Store: st, API: api}, nil
+	srv := &Server{Store: st, API: api, reaperDone: make(chan struct{})}
+	var reapCtx context.Context
+	reapCtx, srv.stopReaper = context.WithCancel(context.Background())
+	go srv.reap(reapCtx, cfg.Logger)
+	return srv, nil
+}
+
+func (s *Server) reap(ctx context.Context, log *slog.Logger) {
+	defer close(s.reaperDone)
+	tick := time.NewTicker(ReapEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for {
+			n, err := s.Store.Reap(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("reaping expired sessions", "err", err)
+				}
+				break
+			}
+			if n < 1000 {
+				break
+			}
+		}
+	}
 }
 
 // Handler is the HTTP handler of the API.
 func (s *Server) Handler() http.Handler { return s.API.Handler() }
 
-// Close closes the store.
-func (s *Server) Close() error { return s.Store.Close() }
+// Close stops the reaper and closes the store.
+func (s *Server) Close() error {
+	s.stopReaper()
+	<-s.reaperDone
+	return s.Store.Close()
+}

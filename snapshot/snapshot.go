@@ -7,20 +7,34 @@ package snapshot
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper/entitlement"
 )
 
 // Source loads what the cache holds. DecisionAccount returns a not_found
-// error for a missing account; Holding reports found=false for a missing user.
+// error for a missing account; Holding reports found=false for a missing
+// user, and until when the user is signed in (zero: not signed in).
 type Source interface {
 	DecisionAccount(ctx context.Context, account string) (*entitlement.Account, error)
-	Holding(ctx context.Context, account, user string) (h entitlement.Holding, found bool, err error)
+	Holding(ctx context.Context, account, user string) (h entitlement.Holding, until time.Time, found bool, err error)
 }
+
+// Entry is a user's compiled entitlements and presence.
+type Entry struct {
+	Ent *entitlement.Entitlements
+	// Until is when the user's latest live presence runs out; zero when
+	// they are not signed in.
+	Until time.Time
+}
+
+// SignedIn reports whether the user has a live presence at now (R5).
+func (e Entry) SignedIn(now time.Time) bool { return now.Before(e.Until) }
 
 // Cache is the in-memory snapshot. The zero value is not usable: use New.
 type Cache struct {
 	src Source
+	now func() time.Time
 
 	mu       sync.RWMutex
 	gen      uint64 // bumped by every invalidation: a load that saw an older gen is not stored
@@ -29,12 +43,13 @@ type Cache struct {
 
 type accountEntry struct {
 	acct  *entitlement.Account
-	users map[string]*entitlement.Entitlements // nil value: no such user
+	users map[string]*Entry // nil value: no such user
 }
 
-// New returns an empty cache over src.
-func New(src Source) *Cache {
-	return &Cache{src: src, accounts: map[string]*accountEntry{}}
+// New returns an empty cache over src; now is the clock presences are
+// judged by.
+func New(src Source, now func() time.Time) *Cache {
+	return &Cache{src: src, now: now, accounts: map[string]*accountEntry{}}
 }
 
 // Account returns the account's compiled state.
@@ -51,42 +66,57 @@ func (c *Cache) Account(ctx context.Context, account string) (*entitlement.Accou
 	}
 	c.mu.Lock()
 	if c.gen == gen && c.accounts[account] == nil {
-		c.accounts[account] = &accountEntry{acct: acct, users: map[string]*entitlement.Entitlements{}}
+		c.accounts[account] = &accountEntry{acct: acct, users: map[string]*Entry{}}
 	}
 	c.mu.Unlock()
 	return acct, nil
 }
 
-// User returns a user's compiled entitlements, or found=false if the
-// account has no such user.
-func (c *Cache) User(ctx context.Context, account, user string) (ent *entitlement.Entitlements, found bool, err error) {
+// User returns a user's compiled entitlements and presence, or
+// found=false if the account has no such user.
+//
+// Sign-ins and sign-outs are announced as changes; heartbeats are not, so a
+// presence seen to run out may have been extended elsewhere: then the
+// entry is read again. One that is really over is kept as "not signed in".
+func (c *Cache) User(ctx context.Context, account, user string) (entry Entry, found bool, err error) {
+	now := c.now()
 	c.mu.RLock()
 	e, gen := c.accounts[account], c.gen
 	if e != nil {
-		if ent, ok := e.users[user]; ok {
+		if u, ok := e.users[user]; ok && (u == nil || u.Until.IsZero() || now.Before(u.Until)) {
 			c.mu.RUnlock()
-			return ent, ent != nil, nil
+			if u == nil {
+				return Entry{}, false, nil
+			}
+			return *u, true, nil
 		}
 	}
 	c.mu.RUnlock()
 
 	acct, err := c.Account(ctx, account)
 	if err != nil {
-		return nil, false, err
+		return Entry{}, false, err
 	}
-	h, found, err := c.src.Holding(ctx, account, user)
+	h, until, found, err := c.src.Holding(ctx, account, user)
 	if err != nil {
-		return nil, false, err
+		return Entry{}, false, err
 	}
+	var u *Entry
 	if found {
-		ent = acct.Compile(h)
+		if !now.Before(until) {
+			until = time.Time{}
+		}
+		u = &Entry{Ent: acct.Compile(h), Until: until}
 	}
 	c.mu.Lock()
 	if e := c.accounts[account]; c.gen == gen && e != nil && e.acct == acct {
-		e.users[user] = ent
+		e.users[user] = u
 	}
 	c.mu.Unlock()
-	return ent, found, nil
+	if u == nil {
+		return Entry{}, false, nil
+	}
+	return *u, true, nil
 }
 
 // Invalidate drops what a change made stale: one user, a whole account

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
@@ -16,6 +17,7 @@ type fakeSource struct {
 	mu       sync.Mutex
 	acct     *entitlement.Account
 	holdings map[string]entitlement.Holding
+	until    map[string]time.Time
 	loads    int
 	// during, when set, runs inside Holding: a change racing the load.
 	during func()
@@ -28,7 +30,7 @@ func (f *fakeSource) DecisionAccount(ctx context.Context, account string) (*enti
 	return f.acct, nil
 }
 
-func (f *fakeSource) Holding(ctx context.Context, account, user string) (entitlement.Holding, bool, error) {
+func (f *fakeSource) Holding(ctx context.Context, account, user string) (entitlement.Holding, time.Time, bool, error) {
 	f.mu.Lock()
 	f.loads++
 	h, ok := f.holdings[user]
@@ -38,7 +40,7 @@ func (f *fakeSource) Holding(ctx context.Context, account, user string) (entitle
 	if during != nil {
 		during()
 	}
-	return h, ok, nil
+	return h, f.until[user], ok, nil
 }
 
 func newSource(t *testing.T) *fakeSource {
@@ -47,21 +49,21 @@ func newSource(t *testing.T) *fakeSource {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fakeSource{acct: acct, holdings: map[string]entitlement.Holding{"ann": {Active: true}}}
+	return &fakeSource{acct: acct, holdings: map[string]entitlement.Holding{"ann": {Active: true}}, until: map[string]time.Time{}}
 }
 
 func allowed(t *testing.T, c *snapshot.Cache) bool {
 	t.Helper()
-	ent, found, err := c.User(context.Background(), "acme", "ann")
+	e, found, err := c.User(context.Background(), "acme", "ann")
 	if err != nil || !found {
 		t.Fatalf("User: found=%v err=%v", found, err)
 	}
-	return ent.Check("channel.email", false).Allowed
+	return e.Ent.Check("channel.email", false).Allowed
 }
 
 func TestCacheServesFromMemoryUntilInvalidated(t *testing.T) {
 	src := newSource(t)
-	c := snapshot.New(src)
+	c := snapshot.New(src, time.Now)
 	if allowed(t, c) {
 		t.Fatal("ann has no license yet")
 	}
@@ -89,7 +91,7 @@ func TestCacheServesFromMemoryUntilInvalidated(t *testing.T) {
 // stay cached for good.
 func TestCacheDropsALoadThatRacedAChange(t *testing.T) {
 	src := newSource(t)
-	c := snapshot.New(src)
+	c := snapshot.New(src, time.Now)
 	src.during = func() {
 		// The change commits and is announced while the old holding is in flight.
 		src.mu.Lock()
@@ -106,5 +108,38 @@ func TestCacheDropsALoadThatRacedAChange(t *testing.T) {
 	c.Invalidate("", "")
 	if src.loads != 2 {
 		t.Errorf("loads = %d, want 2", src.loads)
+	}
+}
+
+// TestCachePresenceRunsOut: a presence is judged against the clock, and
+// one seen to run out is read again, since a heartbeat elsewhere may have
+// extended it (R5, R6).
+func TestCachePresenceRunsOut(t *testing.T) {
+	src := newSource(t)
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	c := snapshot.New(src, func() time.Time { return now })
+	src.until["ann"] = now.Add(time.Minute)
+	signedIn := func() bool {
+		e, _, err := c.User(context.Background(), "acme", "ann")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.SignedIn(now)
+	}
+	if !signedIn() {
+		t.Fatal("signed in for another minute")
+	}
+	src.until["ann"] = now.Add(3 * time.Minute) // a heartbeat elsewhere, not announced
+	now = now.Add(2 * time.Minute)
+	if !signedIn() {
+		t.Error("the extension must be read once the cached presence runs out")
+	}
+	loads := src.loads
+	now = now.Add(2 * time.Minute)
+	if signedIn() || signedIn() {
+		t.Error("the presence ran out")
+	}
+	if src.loads != loads+1 {
+		t.Errorf("an ended presence must be read once, not on every check: %d loads", src.loads-loads)
 	}
 }

@@ -147,10 +147,16 @@ func (t *tx) audit(account string, by seatkeeper.Actor, action, target string, d
 	return nil
 }
 
-// event appends to the usage ledger (written at flush).
+// event appends to the usage ledger (written at flush), timed now.
 func (t *tx) event(account, typ, user, license, source string, quantity int) error {
-	t.events = append(t.events, []any{account, micros(t.s.Now()), typ, user, license, source, quantity})
+	t.eventAt(t.s.Now(), account, typ, user, license, "", "", source, quantity)
 	return nil
+}
+
+// eventAt appends to the usage ledger an event at a given time: a presence
+// that ended at its expiry is recorded then, not when it was noticed (R6).
+func (t *tx) eventAt(at time.Time, account, typ, user, license, kind, session, source string, quantity int) {
+	t.events = append(t.events, []any{account, micros(at), typ, user, license, kind, session, source, quantity})
 }
 
 // PutAccount implements seatkeeper.AccountService.
@@ -284,6 +290,21 @@ func (s *Store) DeleteAccount(ctx context.Context, by seatkeeper.Actor, id strin
 // from its compiled state (R1, R9, R16). It runs in the transaction that
 // changed the subscriptions, so caps and counts never disagree.
 func (t *tx) recomputeCaps(st *acctState) error {
+	for _, p := range st.cat.Plans() {
+		// A concurrent plan's pool admits Q + A signed-in users (R4).
+		limit := 0
+		if sub, ok := st.ent.Subscription(p.Key); ok && sub.Model == catalog.ModelConcurrent {
+			for _, x := range st.subs {
+				if x.License == p.Key {
+					limit = x.Quantity + x.OverageAllowance
+				}
+			}
+		}
+		if _, err := t.exec(`INSERT INTO pools (account, license, in_use, cap) VALUES (?, ?, 0, ?)
+			ON CONFLICT (account, license) DO UPDATE SET cap = excluded.cap`, st.account.ID, p.Key, limit); err != nil {
+			return err
+		}
+	}
 	for _, lic := range st.cat.Licenses {
 		if lic.Scope != catalog.ScopeUser {
 			continue

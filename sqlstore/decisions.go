@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper/entitlement"
 )
@@ -19,18 +21,29 @@ func (s *Store) DecisionAccount(ctx context.Context, account string) (*entitleme
 	return out, err
 }
 
-// Holding returns what a user holds, for package snapshot.
-func (s *Store) Holding(ctx context.Context, account, user string) (entitlement.Holding, bool, error) {
+// Holding returns what a user holds and until when they are signed in
+// (the latest expiry of their live presences; zero if none), for package
+// snapshot.
+func (s *Store) Holding(ctx context.Context, account, user string) (entitlement.Holding, time.Time, bool, error) {
 	var h entitlement.Holding
+	var until time.Time
 	found := false
 	err := s.read(ctx, func(t *tx) error {
 		u, err := t.loadUser(account, user)
-		if err == nil {
-			h, found = u.holding(), u.exists
+		if err != nil || !u.exists {
+			return err
 		}
-		return err
+		h, found = u.holding(), true
+		var last sql.NullInt64
+		if err := t.queryRow("SELECT max(expires_at) FROM sessions WHERE account = ? AND user_id = ? AND ended_at IS NULL", account, user).Scan(&last); err != nil {
+			return err
+		}
+		if last.Valid {
+			until = fromMicros(last.Int64)
+		}
+		return nil
 	})
-	return h, found, err
+	return h, until, found, err
 }
 
 // SeatsInUse sums the seats held per license over all accounts, for the

@@ -35,6 +35,7 @@ type Store struct {
 	Now func() time.Time
 
 	writer   *writer // one goroutine committing batches of writes
+	beats    *beater // heartbeats, batched into one statement
 	accounts accountCache
 
 	mu         sync.Mutex
@@ -85,6 +86,7 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		s.db.SetMaxIdleConns(8)
 	}
 	s.writer = newWriter(s.db)
+	s.beats = newBeater(s)
 	if err := s.db.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("connect: %w", err)
@@ -105,6 +107,7 @@ func (s *Store) Close() error {
 		s.stopListen()
 		<-s.listenDone
 	}
+	s.beats.close()
 	s.writer.close()
 	return s.db.Close()
 }

@@ -29,12 +29,12 @@ type tx struct {
 	// records, ledger events and notifications go out in as few round
 	// trips as possible, and the seat counters are touched last, so that
 	// their rows stay locked for the shortest time.
-	stmts  []stmt
-	audits [][]any
-	events [][]any
-	notes  []string
-	seats  map[string]int // license -> seats taken (negative: freed)
-	seatSt *acctState
+	stmts   []stmt
+	audits  [][]any
+	events  [][]any
+	notes   []string
+	counts  map[counter]int // taken (> 0) or freed (< 0) at flush
+	countSt *acctState
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
@@ -69,20 +69,41 @@ func (t *tx) changed(account, user string) error {
 	return nil
 }
 
+// A counter is a guarded count: seats of a license (R1, R9, R16) or the
+// signed-in users of a pool (R4). Counters change at flush, last, in one
+// order (table, then license) in every transaction.
+type counter struct {
+	table   string // seat_counters or pools
+	license string
+}
+
+var counterSQL = map[string]struct{ free, take string }{
+	"seat_counters": {
+		"UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ?",
+		"UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ? AND (NOT capped OR used + ? <= cap)",
+	},
+	"pools": {
+		"UPDATE pools SET in_use = in_use + ? WHERE account = ? AND license = ?",
+		"UPDATE pools SET in_use = in_use + ? WHERE account = ? AND license = ? AND in_use + ? <= cap",
+	},
+}
+
 // seat takes (delta > 0) or frees (delta < 0) seats of a license at flush.
 func (t *tx) seat(st *acctState, license string, delta int) {
-	if t.seats == nil {
-		t.seats = map[string]int{}
+	t.count(st, "seat_counters", license, delta)
+}
+
+func (t *tx) count(st *acctState, table, license string, delta int) {
+	if t.counts == nil {
+		t.counts = map[counter]int{}
 	}
-	t.seats[license] += delta
-	t.seatSt = st
+	t.counts[counter{table, license}] += delta
+	t.countSt = st
 }
 
 const (
 	auditInsert = "INSERT INTO audit (account, at, token_id, token_kind, acting_user, action, target, detail) VALUES "
-	eventInsert = "INSERT INTO usage_events (account, at, type, user_id, license, source, quantity) VALUES "
-	seatFree    = "UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ?"
-	seatTake    = "UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ? AND (NOT capped OR used + ? <= cap)"
+	eventInsert = "INSERT INTO usage_events (account, at, type, user_id, license, kind, session, source, quantity) VALUES "
 )
 
 // stmt is a statement held back until flush.
@@ -95,32 +116,45 @@ type stmt struct {
 func (t *tx) later(q string, args ...any) { t.stmts = append(t.stmts, stmt{q, args}) }
 
 // flush writes what the transaction held back, and fails with ESeatLimit
-// when a license has no free seat for what is taken. On PostgreSQL it is
-// one statement (data-modifying CTEs), so that a change costs few round
-// trips and the seat counters are locked only at its very end.
+// or EPoolExhausted when a counter has no room for what is taken. On
+// PostgreSQL it is one statement (data-modifying CTEs), so that a change
+// costs few round trips and the counters are locked only at its very end.
 func (t *tx) flush() error {
-	var takes, frees []string
-	for l, d := range t.seats {
+	var takes, frees []counter
+	for c, d := range t.counts {
 		switch {
 		case d > 0:
-			takes = append(takes, l)
+			takes = append(takes, c)
 		case d < 0:
-			frees = append(frees, l)
+			frees = append(frees, c)
 		}
 	}
-	sort.Strings(takes) // one lock order for every transaction
-	sort.Strings(frees)
+	for _, list := range [][]counter{takes, frees} {
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].table != list[j].table {
+				return list[i].table > list[j].table // seat_counters, then pools
+			}
+			return list[i].license < list[j].license
+		})
+	}
 	var err error
 	if t.s.postgres {
 		err = t.flushPostgres(takes, frees)
 	} else {
 		err = t.flushEach(takes, frees)
 	}
-	t.stmts, t.audits, t.events, t.notes, t.seats = nil, nil, nil, nil, nil
+	t.stmts, t.audits, t.events, t.notes, t.counts = nil, nil, nil, nil, nil
 	return err
 }
 
-func (t *tx) flushEach(takes, frees []string) error {
+func (t *tx) account() string {
+	if t.countSt == nil {
+		return ""
+	}
+	return t.countSt.account.ID
+}
+
+func (t *tx) flushEach(takes, frees []counter) error {
 	for _, st := range t.stmts {
 		if _, err := t.exec(st.q, st.args...); err != nil {
 			return uniqueUserName(err)
@@ -132,33 +166,29 @@ func (t *tx) flushEach(takes, frees []string) error {
 		}
 	}
 	for _, e := range t.events {
-		if _, err := t.exec(eventInsert+"(?, ?, ?, ?, ?, ?, ?)", e...); err != nil {
+		if _, err := t.exec(eventInsert+"(?, ?, ?, ?, ?, ?, ?, ?, ?)", e...); err != nil {
 			return err
 		}
 	}
-	account := ""
-	if t.seatSt != nil {
-		account = t.seatSt.account.ID
-	}
-	for _, l := range frees {
-		if _, err := t.exec(seatFree, t.seats[l], account, l); err != nil {
+	for _, c := range frees {
+		if _, err := t.exec(counterSQL[c.table].free, t.counts[c], t.account(), c.license); err != nil {
 			return err
 		}
 	}
-	for _, l := range takes {
-		d := t.seats[l]
-		res, err := t.exec(seatTake, d, account, l, d)
+	for _, c := range takes {
+		d := t.counts[c]
+		res, err := t.exec(counterSQL[c.table].take, d, t.account(), c.license, d)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return t.seatLimit([]string{l})
+			return t.noRoom([]counter{c})
 		}
 	}
 	return nil
 }
 
-func (t *tx) flushPostgres(takes, frees []string) error {
+func (t *tx) flushPostgres(takes, frees []counter) error {
 	var parts []string
 	var args []any
 	add := func(q string, a ...any) {
@@ -174,25 +204,21 @@ func (t *tx) flushPostgres(takes, frees []string) error {
 	if len(t.events) > 0 {
 		add(eventInsert + rowsOf(t.events, &args))
 	}
-	account := ""
-	if t.seatSt != nil {
-		account = t.seatSt.account.ID
-	}
-	for _, l := range frees {
-		add(seatFree, t.seats[l], account, l)
+	for _, c := range frees {
+		add(counterSQL[c.table].free, t.counts[c], t.account(), c.license)
 	}
 	var taken []string
-	for _, l := range takes {
-		d := t.seats[l]
-		add(seatTake+" RETURNING license", d, account, l, d)
-		taken = append(taken, fmt.Sprintf("SELECT license FROM w%d", len(parts)-1))
+	for _, c := range takes {
+		d := t.counts[c]
+		add(counterSQL[c.table].take+" RETURNING '"+c.table+":' || license AS k", d, t.account(), c.license, d)
+		taken = append(taken, fmt.Sprintf("SELECT k FROM w%d", len(parts)-1))
 	}
 	if len(parts) == 0 && len(t.notes) == 0 {
 		return nil
 	}
 	sel := "SELECT ''"
 	if len(taken) > 0 {
-		sel = "SELECT coalesce((SELECT string_agg(license, ',') FROM (" + strings.Join(taken, " UNION ALL ") + ") AS x), '')"
+		sel = "SELECT coalesce((SELECT string_agg(k, ',') FROM (" + strings.Join(taken, " UNION ALL ") + ") AS x), '')"
 	}
 	if len(t.notes) > 0 {
 		sel += ", (SELECT count(*) FROM (SELECT pg_notify('seatkeeper', n) FROM unnest(?::text[]) AS n) AS y)"
@@ -209,25 +235,33 @@ func (t *tx) flushPostgres(takes, frees []string) error {
 	if err := t.queryRow(q, args...).Scan(&got, &notified); err != nil {
 		return uniqueUserName(err)
 	}
-	var missing []string
-	for _, l := range takes {
-		if !slices.Contains(strings.Split(got, ","), l) {
-			missing = append(missing, l)
+	var missing []counter
+	for _, c := range takes {
+		if !slices.Contains(strings.Split(got, ","), c.table+":"+c.license) {
+			missing = append(missing, c)
 		}
 	}
 	if len(missing) > 0 {
-		return t.seatLimit(missing)
+		return t.noRoom(missing)
 	}
 	return nil
 }
 
-func (t *tx) seatLimit(licenses []string) error {
-	var parts []string
-	for _, l := range licenses {
-		limit, _ := t.seatSt.ent.Capacity(l)
-		parts = append(parts, fmt.Sprintf("%s (%d)", l, limit))
+// noRoom is the error for counters that had no room.
+func (t *tx) noRoom(cs []counter) error {
+	var seats []string
+	for _, c := range cs {
+		if c.table == "pools" {
+			var inUse, limit int
+			_ = t.s.db.QueryRowContext(t.ctx, t.s.rebind("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?"), t.account(), c.license).Scan(&inUse, &limit)
+			return &seatkeeper.Error{Code: seatkeeper.EPoolExhausted,
+				Message: fmt.Sprintf("the %s pool is full: %d users signed in, cap %d", c.license, inUse, limit),
+				Extra:   map[string]any{"in_use": inUse, "cap": limit, "license": c.license}}
+		}
+		limit, _ := t.countSt.ent.Capacity(c.license)
+		seats = append(seats, fmt.Sprintf("%s (%d)", c.license, limit))
 	}
-	return seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken", strings.Join(parts, ", "))
+	return seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken", strings.Join(seats, ", "))
 }
 
 // rowsOf writes "(?, …), (?, …)" for the rows and appends their values.

@@ -238,6 +238,12 @@ func (s *Store) changeUser(ctx context.Context, by seatkeeper.Actor, account, id
 			return seatkeeper.Errorf(seatkeeper.EConflict, "the change would leave %s without what it requires (a plan or one of its requires_one_of); change those first", strings.Join(bad, ", "))
 		}
 		t.saveUser(old, cur)
+		if old.exists && old.u.Active && !(cur.exists && cur.u.Active) {
+			// R3: deactivation ends the user's presences.
+			if _, err := t.endUserSessions(account, id, "deactivated"); err != nil {
+				return err
+			}
+		}
 		if err := t.audit(account, by, action, id, cur.holding()); err != nil {
 			return err
 		}

@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/sqlstore"
+)
+
+// IdempotencyKeyHeader makes a session creation safe to retry.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+type sessionBody struct {
+	User string `json:"user"`
+	Kind string `json:"kind"`
+}
+
+// startSession records a presence (SPEC §4.4): 201 with the session and
+// the pool's in_use and cap, or 409 pool_exhausted. With an
+// Idempotency-Key, a repeat gets the first answer.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b sessionBody
+	if err := DecodeJSON(body, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !validID(b.User) {
+		s.fail(w, r, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid session",
+			Fields: []seatkeeper.FieldError{{Field: "user", Message: "must match [A-Za-z0-9._@:-]{1,128}"}}})
+		return
+	}
+	key := r.Header.Get(IdempotencyKeyHeader)
+	if len(key) > 255 || !seatkeeper.PlainText(key) {
+		s.fail(w, r, seatkeeper.Errorf(seatkeeper.EInvalid, "%s must be at most 255 characters of plain text", IdempotencyKeyHeader))
+		return
+	}
+	sess, replayed, err := s.Store.StartSession(r.Context(), actorOf(r), r.PathValue("account"), b.User, b.Kind, key, sqlstore.RequestHash(b.User, b.Kind))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, http.StatusCreated, sess)
+}
+
+func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sess, err := s.Store.Heartbeat(r.Context(), ids[0], ids[1])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sess)
+}
+
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Store.EndSession(r.Context(), actorOf(r), ids[0], ids[1]); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
+	user := r.URL.Query().Get("user")
+	if user != "" && !validID(user) {
+		s.fail(w, r, seatkeeper.Errorf(seatkeeper.EInvalid, "user must match [A-Za-z0-9._@:-]{1,128}"))
+		return
+	}
+	list, err := s.Store.Sessions(r.Context(), r.PathValue("account"), user)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+// endUserSessions lets an administrator end a user's sessions (R6).
+func (s *Server) endUserSessions(w http.ResponseWriter, r *http.Request) {
+	ids, err := pathIDs(r, "account", "user")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n, err := s.Store.EndUserSessions(r.Context(), actorOf(r), ids[0], ids[1])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"ended": n})
+}
+
+func (s *Server) listPools(w http.ResponseWriter, r *http.Request) {
+	pools, err := s.Store.Pools(r.Context(), r.PathValue("account"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": pools})
+}

@@ -1,0 +1,134 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+)
+
+// beater writes heartbeats in batches: every heartbeat waiting when the
+// previous batch finishes goes into one UPDATE, which is one write for the
+// store's writer. A heartbeat is answered once its batch is committed.
+type beater struct {
+	s     *Store
+	queue chan *beat
+	done  chan struct{}
+}
+
+type beat struct {
+	ctx         context.Context
+	account, id string
+	out         seatkeeper.Session
+	err         error
+	ready       chan struct{}
+}
+
+const maxBeats = 2000
+
+func newBeater(s *Store) *beater {
+	b := &beater{s: s, queue: make(chan *beat, 8192), done: make(chan struct{})}
+	go b.loop()
+	return b
+}
+
+func (b *beater) beat(ctx context.Context, account, id string) (seatkeeper.Session, error) {
+	x := &beat{ctx: ctx, account: account, id: id, ready: make(chan struct{})}
+	select {
+	case b.queue <- x:
+	case <-ctx.Done():
+		return x.out, ctx.Err()
+	case <-b.done:
+		return x.out, errors.New("store closed")
+	}
+	<-x.ready
+	return x.out, x.err
+}
+
+func (b *beater) loop() {
+	for {
+		var batch []*beat
+		select {
+		case x := <-b.queue:
+			batch = append(batch, x)
+		case <-b.done:
+			return
+		}
+	drain:
+		for len(batch) < maxBeats {
+			select {
+			case x := <-b.queue:
+				batch = append(batch, x)
+			default:
+				break drain
+			}
+		}
+		b.run(batch)
+	}
+}
+
+// run extends every live session of the batch by its timeout from now.
+// Sessions that ended, or whose time ran out before this heartbeat, are
+// not extended: their heartbeat gets session_ended (R6).
+func (b *beater) run(batch []*beat) {
+	now := b.s.Now().UTC().Truncate(time.Microsecond)
+	byID := map[string][]*beat{}
+	var rows []string
+	var args []any
+	for _, x := range batch {
+		if byID[x.id] == nil {
+			rows = append(rows, "(CAST(? AS TEXT), CAST(? AS TEXT))")
+			args = append(args, x.id, x.account)
+		}
+		byID[x.id] = append(byID[x.id], x)
+	}
+	found := map[string]seatkeeper.Session{}
+	err := b.s.write(context.Background(), func(t *tx) error {
+		q := `WITH v(id, account) AS (VALUES ` + strings.Join(rows, ", ") + `)
+			UPDATE sessions SET last_seen = ?, expires_at = ? + timeout
+			FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND sessions.ended_at IS NULL AND sessions.expires_at > ?
+			RETURNING sessions.id, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
+		rs, err := t.query(q, append(args, micros(now), micros(now), micros(now))...)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var s seatkeeper.Session
+			var started, expires int64
+			if err := rs.Scan(&s.ID, &s.User, &s.Kind, &s.Pool, &started, &expires); err != nil {
+				return err
+			}
+			s.StartedAt, s.ExpiresAt = fromMicros(started), fromMicros(expires)
+			found[s.ID] = s
+		}
+		return rs.Err()
+	})
+	for id, xs := range byID {
+		for _, x := range xs {
+			switch s, ok := found[id]; {
+			case err != nil:
+				x.err = err
+			case ok:
+				x.out = s
+			default:
+				x.err = b.s.gone(x.ctx, x.account, x.id)
+			}
+			close(x.ready)
+		}
+	}
+}
+
+// gone is the error for a heartbeat that extended nothing.
+func (s *Store) gone(ctx context.Context, account, id string) error {
+	var err error
+	s.read(ctx, func(t *tx) error {
+		err = t.sessionGone(account, id)
+		return nil
+	})
+	return err
+}
+
+func (b *beater) close() { close(b.done) }

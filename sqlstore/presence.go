@@ -1,0 +1,349 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/catalog"
+)
+
+// poolOf returns the concurrent plan whose pool the user signs in to, or
+// "" when the user holds none (their presence then counts nowhere).
+func (st *acctState) poolOf(u *userState) string {
+	for _, l := range st.ent.Seats(u.holding()) {
+		lic, _ := st.cat.License(l)
+		if sub, ok := st.ent.Subscription(l); ok && lic.Kind == catalog.KindPlan && sub.Model == catalog.ModelConcurrent {
+			return l
+		}
+	}
+	return ""
+}
+
+// timeout is how long a presence of the kind lasts without a heartbeat:
+// the session timeout for work sessions (R6), the idle window otherwise (R5).
+func (st *acctState) timeout(kind string) time.Duration {
+	if kind == seatkeeper.KindWorkSession {
+		return time.Duration(st.settings.Concurrent.SessionTimeout)
+	}
+	return time.Duration(st.settings.Concurrent.PortalIdleWindow)
+}
+
+// RequestHash identifies an idempotent request by what it asks.
+func RequestHash(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// StartSession implements seatkeeper.PresenceService.
+func (s *Store) StartSession(ctx context.Context, by seatkeeper.Actor, account, user, kind, key, request string) (seatkeeper.Session, bool, error) {
+	var out seatkeeper.Session
+	switch kind {
+	case seatkeeper.KindWorkSession, seatkeeper.KindPortal, seatkeeper.KindAPI:
+	default:
+		return out, false, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid session",
+			Fields: []seatkeeper.FieldError{{Field: "kind", Message: "must be work_session, portal or api"}}}
+	}
+	replayed := false
+	pool := ""
+	err := s.write(ctx, func(t *tx) error {
+		st, err := t.state(account)
+		if err != nil {
+			return err
+		}
+		if key != "" {
+			var req, body string
+			err := t.queryRow("SELECT request, body FROM idempotency WHERE account = ? AND key = ?", account, key).Scan(&req, &body)
+			switch {
+			case err == nil && req != request:
+				return seatkeeper.Errorf(seatkeeper.EConflict, "Idempotency-Key %q was used for another request", key)
+			case err == nil:
+				replayed = true
+				return json.Unmarshal([]byte(body), &out)
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		u, err := t.loadUser(account, user)
+		switch {
+		case err != nil:
+			return err
+		case !u.exists:
+			return seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", user)
+		case !u.u.Active:
+			return seatkeeper.Errorf(seatkeeper.EUserInactive, "the user is inactive and cannot sign in")
+		}
+		now := s.Now().UTC().Truncate(time.Microsecond)
+		timeout := st.timeout(kind)
+		out = seatkeeper.Session{ID: seatkeeper.NewID("ses_"), User: user, Kind: kind, StartedAt: now, ExpiresAt: now.Add(timeout)}
+		if pool = st.poolOf(u); pool != "" {
+			if err := t.admit(st, pool, user, now, &out); err != nil {
+				return err
+			}
+		}
+		t.later("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, timeout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			out.ID, account, user, kind, pool, micros(now), micros(now), micros(out.ExpiresAt), timeout.Microseconds())
+		t.eventAt(now, account, seatkeeper.EventPresenceStart, user, pool, kind, out.ID, "", 0)
+		if key != "" {
+			body, _ := json.Marshal(out)
+			t.later("INSERT INTO idempotency (account, key, request, status, body, created_at) VALUES (?, ?, ?, 201, ?, ?)", account, key, request, string(body), micros(now))
+		}
+		return t.changed(account, user)
+	})
+	if seatkeeper.ErrorCode(err) == seatkeeper.EPoolExhausted {
+		// The refusal itself is metered: the usage report counts denials.
+		_ = s.write(ctx, func(t *tx) error {
+			t.eventAt(s.Now(), account, seatkeeper.EventPresenceDenied, user, pool, kind, "", "", 0)
+			return nil
+		})
+	}
+	return out, replayed, err
+}
+
+// admit takes a place in the pool for a user who is not signed in yet
+// (R4), or adds a presence for one who is (R5). Sessions of the pool that
+// ran out are ended first, at their expiry, so that the count is exact.
+func (t *tx) admit(st *acctState, pool, user string, now time.Time, out *seatkeeper.Session) error {
+	account := st.account.ID
+	if _, err := t.endExpired("account = ? AND pool = ?", now, account, pool); err != nil {
+		return err
+	}
+	var presences int
+	err := t.queryRow("SELECT presences FROM pool_users WHERE account = ? AND license = ? AND user_id = ?", account, pool, user).Scan(&presences)
+	switch {
+	case err == nil:
+		t.later("UPDATE pool_users SET presences = presences + 1 WHERE account = ? AND license = ? AND user_id = ?", account, pool, user)
+	case errors.Is(err, sql.ErrNoRows):
+		t.later("INSERT INTO pool_users (account, license, user_id, presences) VALUES (?, ?, ?, 1)", account, pool, user)
+		t.count(st, "pools", pool, +1)
+	default:
+		return err
+	}
+	var inUse, limit int
+	if err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", account, pool).Scan(&inUse, &limit); err != nil {
+		return err
+	}
+	if presences == 0 {
+		inUse++
+	}
+	sub, _ := st.ent.Subscription(pool)
+	out.Pool, out.InUse, out.Cap = pool, &inUse, &limit
+	over := max(0, inUse-sub.Quantity)
+	out.Overage = &over
+	return nil
+}
+
+// ended is a presence that just ended.
+type ended struct {
+	id, account, user, pool, kind string
+	at                            time.Time
+}
+
+// endSessions ends the live sessions the condition selects, at `at`, or
+// — when atExpiry — at each one's own expiry, and does what follows.
+func (t *tx) endSessions(set, where string, args ...any) ([]ended, error) {
+	rows, err := t.query("UPDATE sessions SET "+set+" WHERE "+where+" RETURNING id, account, user_id, pool, kind, ended_at", args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []ended
+	for rows.Next() {
+		var e ended
+		var at int64
+		if err := rows.Scan(&e.id, &e.account, &e.user, &e.pool, &e.kind, &at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		e.at = fromMicros(at)
+		out = append(out, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, t.afterEnd(out)
+}
+
+// endExpired ends, at their expiry, the live sessions matching cond whose
+// time ran out by now (R6). The ended_at IS NULL guard makes each end
+// happen exactly once, whichever process gets there first.
+func (t *tx) endExpired(cond string, now time.Time, args ...any) ([]ended, error) {
+	return t.endSessions("ended_at = expires_at, end_reason = 'expired'",
+		cond+" AND ended_at IS NULL AND expires_at <= ?", append(args, micros(now))...)
+}
+
+// afterEnd records ended presences: the ledger says when each ended, and a
+// user whose last presence in a pool ended frees a place (R5).
+func (t *tx) afterEnd(es []ended) error {
+	for _, e := range es {
+		t.eventAt(e.at, e.account, seatkeeper.EventPresenceEnd, e.user, e.pool, e.kind, e.id, "", 0)
+		if err := t.changed(e.account, e.user); err != nil {
+			return err
+		}
+		if e.pool == "" {
+			continue
+		}
+		var left int
+		if err := t.queryRow("UPDATE pool_users SET presences = presences - 1 WHERE account = ? AND license = ? AND user_id = ? RETURNING presences",
+			e.account, e.pool, e.user).Scan(&left); err != nil {
+			return err
+		}
+		if left > 0 {
+			continue
+		}
+		if _, err := t.exec("DELETE FROM pool_users WHERE account = ? AND license = ? AND user_id = ?", e.account, e.pool, e.user); err != nil {
+			return err
+		}
+		if _, err := t.exec("UPDATE pools SET in_use = in_use - 1 WHERE account = ? AND license = ?", e.account, e.pool); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Heartbeat implements seatkeeper.PresenceService. Heartbeats arriving
+// together are written together, one statement for many, and each is
+// acknowledged only once written: an acknowledged extension survives a crash.
+func (s *Store) Heartbeat(ctx context.Context, account, id string) (seatkeeper.Session, error) {
+	return s.beats.beat(ctx, account, id)
+}
+
+// EndSession implements seatkeeper.PresenceService.
+func (s *Store) EndSession(ctx context.Context, by seatkeeper.Actor, account, id string) error {
+	return s.write(ctx, func(t *tx) error {
+		if _, err := t.state(account); err != nil {
+			return err
+		}
+		now := micros(s.Now())
+		es, err := t.endSessions("ended_at = ?, end_reason = 'ended'", "id = ? AND account = ? AND ended_at IS NULL AND expires_at > ?", now, id, account, now)
+		if err != nil || len(es) > 0 {
+			return err
+		}
+		return t.sessionGone(account, id)
+	})
+}
+
+// sessionGone is the error for a session that is not live: session_ended
+// if it existed, not_found otherwise.
+func (t *tx) sessionGone(account, id string) error {
+	var n int
+	if err := t.queryRow("SELECT count(*) FROM sessions WHERE id = ? AND account = ?", id, account).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return seatkeeper.Errorf(seatkeeper.ENotFound, "no session %q", id)
+	}
+	return seatkeeper.Errorf(seatkeeper.ESessionEnded, "session %s has ended", id)
+}
+
+// EndUserSessions implements seatkeeper.PresenceService.
+func (s *Store) EndUserSessions(ctx context.Context, by seatkeeper.Actor, account, user string) (int, error) {
+	n := 0
+	err := s.write(ctx, func(t *tx) error {
+		if _, err := t.state(account); err != nil {
+			return err
+		}
+		es, err := t.endUserSessions(account, user, "admin")
+		if err == nil && len(es) > 0 {
+			err = t.audit(account, by, "sessions.end", user, map[string]int{"ended": len(es)})
+		}
+		n = len(es)
+		return err
+	})
+	return n, err
+}
+
+func (t *tx) endUserSessions(account, user, reason string) ([]ended, error) {
+	now := micros(t.s.Now())
+	if _, err := t.endExpired("account = ? AND user_id = ?", t.s.Now(), account, user); err != nil {
+		return nil, err
+	}
+	return t.endSessions("ended_at = ?, end_reason = ?", "account = ? AND user_id = ? AND ended_at IS NULL", now, reason, account, user)
+}
+
+// Sessions implements seatkeeper.PresenceService.
+func (s *Store) Sessions(ctx context.Context, account, user string) ([]seatkeeper.Session, error) {
+	out := []seatkeeper.Session{}
+	err := s.read(ctx, func(t *tx) error {
+		if _, err := t.state(account); err != nil {
+			return err
+		}
+		q := "SELECT id, user_id, kind, pool, started_at, expires_at FROM sessions WHERE account = ? AND ended_at IS NULL AND expires_at > ?"
+		args := []any{account, micros(s.Now())}
+		if user != "" {
+			q += " AND user_id = ?"
+			args = append(args, user)
+		}
+		rows, err := t.query(q+" ORDER BY started_at, id LIMIT 10000", args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var x seatkeeper.Session
+			var started, expires int64
+			if err := rows.Scan(&x.ID, &x.User, &x.Kind, &x.Pool, &started, &expires); err != nil {
+				return err
+			}
+			x.StartedAt, x.ExpiresAt = fromMicros(started), fromMicros(expires)
+			out = append(out, x)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// Pools implements seatkeeper.PresenceService. In use counts the distinct
+// users with a presence live now, whether or not the reaper has been by.
+func (s *Store) Pools(ctx context.Context, account string) ([]seatkeeper.Pool, error) {
+	out := []seatkeeper.Pool{}
+	err := s.read(ctx, func(t *tx) error {
+		st, err := t.state(account)
+		if err != nil {
+			return err
+		}
+		for _, sub := range st.subs {
+			lic, _ := st.cat.License(sub.License)
+			if sub.Model != "concurrent" || lic.Kind != catalog.KindPlan {
+				continue
+			}
+			p := seatkeeper.Pool{License: sub.License, Quantity: sub.Quantity, Allowance: sub.OverageAllowance, Cap: sub.Quantity + sub.OverageAllowance}
+			if err := t.queryRow("SELECT count(DISTINCT user_id) FROM sessions WHERE account = ? AND pool = ? AND ended_at IS NULL AND expires_at > ?",
+				account, sub.License, micros(s.Now())).Scan(&p.InUse); err != nil {
+				return err
+			}
+			if err := t.queryRow("SELECT coalesce(max(used), 0) FROM seat_counters WHERE account = ? AND license = ?", account, sub.License).Scan(&p.Members); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Reap implements seatkeeper.PresenceService: it ends up to 1000 sessions
+// whose time ran out, at their expiry. Several processes may reap at once:
+// each session is ended by exactly one of them.
+func (s *Store) Reap(ctx context.Context) (int, error) {
+	n := 0
+	err := s.write(ctx, func(t *tx) error {
+		lock := ""
+		if s.postgres {
+			lock = " FOR UPDATE SKIP LOCKED"
+		}
+		es, err := t.endExpired("id IN (SELECT id FROM sessions WHERE ended_at IS NULL AND expires_at <= ? ORDER BY expires_at LIMIT 1000"+lock+")", s.Now(), micros(s.Now()))
+		n = len(es)
+		return err
+	})
+	return n, err
+}
