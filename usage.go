@@ -36,3 +36,17 @@ type UsageService interface {
 	// in the order they were appended.
 	UsageEvents(ctx context.Context, account string, from, to time.Time) ([]UsageEvent, error)
 }
+
+// LicenseUsageRow is one row of the license usage report (SPEC §4.7).
+type LicenseUsageRow struct {
+	IntervalStart time.Time `json:"interval_start"`
+	License       string    `json:"license"`
+	Quantity      int       `json:"quantity"`
+	Allowance     int       `json:"allowance"`
+	Peak          int       `json:"peak"`
+	Average       float64   `json:"average"`
+	Sustained     int       `json:"sustained"`
+	OverQuantity  int       `json:"over_quantity"`
+	SignIns       int       `json:"sign_ins"`
+	Denied        int       `json:"denied"`
+}

@@ -13,11 +13,12 @@ import (
 
 // access says who may call a route (SPEC §4).
 type access struct {
-	operator   bool   // operator tokens only
-	presence   bool   // operator, admin and app tokens: not readers
-	admin      bool   // operator, or an admin token of the account
-	permission string // …or an app token whose acting user's roles grant this
-	anyAccount bool   // any valid token, the route names no account
+	operator   bool     // operator tokens only
+	presence   bool     // operator, admin and app tokens: not readers
+	admin      bool     // operator, or an admin token of the account
+	permission string   // …or an app token whose acting user's roles grant this
+	alsoBy     []string // …or any of these
+	anyAccount bool     // any valid token, the route names no account
 }
 
 var (
@@ -28,7 +29,9 @@ var (
 	presenceOnly = access{presence: true}
 )
 
-func permitted(perm string) access { return access{admin: true, permission: perm} }
+func permitted(perm string, orAny ...string) access {
+	return access{admin: true, permission: perm, alsoBy: orAny}
+}
 
 // ActingUserHeader names the user an app token acts for.
 const ActingUserHeader = "Seatkeeper-Acting-User"
@@ -165,7 +168,13 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 	case !found:
 		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %q does not exist", acting)
 	}
-	if d := e.Ent.Permission(a.permission, true); !d.Allowed {
+	d := e.Ent.Permission(a.permission, true)
+	for _, p := range a.alsoBy {
+		if !d.Allowed {
+			d = e.Ent.Permission(p, true)
+		}
+	}
+	if !d.Allowed {
 		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s lacks %s (%s)", acting, a.permission, d.Code)
 	}
 	return nil

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/sqlstore"
@@ -113,4 +114,36 @@ func (s *Server) listPools(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": pools})
+}
+
+type importBody struct {
+	Events []importEvent `json:"events"`
+}
+
+type importEvent struct {
+	Type    string    `json:"type"`
+	User    string    `json:"user"`
+	License string    `json:"license"`
+	Kind    string    `json:"kind"`
+	Session string    `json:"session"`
+	At      time.Time `json:"at"`
+}
+
+// importEvents is the operator's ledger import (SPEC §4.5).
+func (s *Server) importEvents(w http.ResponseWriter, r *http.Request) {
+	var b importBody
+	if err := decodeBody(w, r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	events := make([]seatkeeper.UsageEvent, len(b.Events))
+	for i, e := range b.Events {
+		events[i] = seatkeeper.UsageEvent{Type: e.Type, User: e.User, License: e.License, Kind: e.Kind, Session: e.Session, At: e.At}
+	}
+	n, err := s.Store.ImportEvents(r.Context(), actorOf(r), r.PathValue("account"), events)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]int{"imported": n})
 }

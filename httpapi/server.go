@@ -17,6 +17,8 @@ type Store interface {
 	seatkeeper.UserService
 	seatkeeper.TokenService
 	seatkeeper.PresenceService
+	ImportEvents(ctx context.Context, by seatkeeper.Actor, account string, events []seatkeeper.UsageEvent) (int, error)
+	LicenseUsage(ctx context.Context, account string, from, to time.Time, interval time.Duration, license string) ([]seatkeeper.LicenseUsageRow, error)
 	Ping(ctx context.Context) error
 }
 
@@ -125,8 +127,11 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "POST /v1/accounts/{account}/sessions/{id}/heartbeat", presenceOnly, s.heartbeat)
 	s.handle(mux, "DELETE /v1/accounts/{account}/sessions/{id}", presenceOnly, s.endSession)
 	s.handle(mux, "GET /v1/accounts/{account}/sessions", reader, s.listSessions)
-	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/sessions", permitted("account.users.manage"), s.endUserSessions)
+	// R6: admins, and supervisors of the services (qm, wfo) may end sessions.
+	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/sessions", permitted("account.users.manage", "qm.sessions.end", "wfo.sessions.end"), s.endUserSessions)
 	s.handle(mux, "GET /v1/accounts/{account}/pools", reader, s.listPools)
+	s.handle(mux, "POST /v1/accounts/{account}/usage/events", operatorOnly, s.importEvents)
+	s.handle(mux, "GET /v1/accounts/{account}/reports/license-usage", reader, s.licenseUsage)
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {

@@ -273,6 +273,13 @@ func (s *Store) DeleteAccount(ctx context.Context, by seatkeeper.Actor, id strin
 		if _, err := t.state(id); err != nil {
 			return err
 		}
+		if _, err := t.endExpired("account = ?", s.Now(), id); err != nil {
+			return err
+		}
+		now := micros(s.Now())
+		if _, err := t.endSessions("ended_at = ?, end_reason = 'account_deleted'", "account = ? AND ended_at IS NULL", now, id); err != nil {
+			return err
+		}
 		if _, err := t.exec("UPDATE accounts SET deleted_at = ?, version = version + 1 WHERE id = ?", micros(s.Now()), id); err != nil {
 			return err
 		}

@@ -89,6 +89,7 @@ func (b *beater) run(batch []*beat) {
 		q := `WITH v(id, account) AS (VALUES ` + strings.Join(rows, ", ") + `)
 			UPDATE sessions SET last_seen = ?, expires_at = ? + timeout
 			FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND sessions.ended_at IS NULL AND sessions.expires_at > ?
+			AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = v.account AND a.deleted_at IS NULL)
 			RETURNING sessions.id, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
 		rs, err := t.query(q, append(args, micros(now), micros(now), micros(now))...)
 		if err != nil {

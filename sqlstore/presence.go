@@ -235,6 +235,9 @@ func (s *Store) EndSession(ctx context.Context, by seatkeeper.Actor, account, id
 // sessionGone is the error for a session that is not live: session_ended
 // if it existed, not_found otherwise.
 func (t *tx) sessionGone(account, id string) error {
+	if _, err := t.state(account); err != nil {
+		return err
+	}
 	var n int
 	if err := t.queryRow("SELECT count(*) FROM sessions WHERE id = ? AND account = ?", id, account).Scan(&n); err != nil {
 		return err
@@ -250,6 +253,12 @@ func (s *Store) EndUserSessions(ctx context.Context, by seatkeeper.Actor, accoun
 	n := 0
 	err := s.write(ctx, func(t *tx) error {
 		if _, err := t.state(account); err != nil {
+			return err
+		}
+		if u, err := t.loadUser(account, user); err != nil || !u.exists {
+			if err == nil {
+				err = seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", user)
+			}
 			return err
 		}
 		es, err := t.endUserSessions(account, user, "admin")

@@ -221,7 +221,12 @@ func (s *Store) LicenseSummary(ctx context.Context, account string) ([]seatkeepe
 			}
 			if sub.Model == "concurrent" {
 				line.Members = ptr(used[lic.Key])
-				line.InUse = ptr(0) // presence arrives with the pools
+				var inUse int
+				if err := t.queryRow("SELECT count(DISTINCT user_id) FROM sessions WHERE account = ? AND pool = ? AND ended_at IS NULL AND expires_at > ?",
+					account, lic.Key, micros(s.Now())).Scan(&inUse); err != nil {
+					return err
+				}
+				line.InUse = ptr(inUse)
 				line.Cap = ptr(sub.Quantity + sub.OverageAllowance)
 			}
 			if lic.Storage {

@@ -253,7 +253,7 @@ func (t *tx) noRoom(cs []counter) error {
 	for _, c := range cs {
 		if c.table == "pools" {
 			var inUse, limit int
-			_ = t.s.db.QueryRowContext(t.ctx, t.s.rebind("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?"), t.account(), c.license).Scan(&inUse, &limit)
+			_ = t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", t.account(), c.license).Scan(&inUse, &limit)
 			return &seatkeeper.Error{Code: seatkeeper.EPoolExhausted,
 				Message: fmt.Sprintf("the %s pool is full: %d users signed in, cap %d", c.license, inUse, limit),
 				Extra:   map[string]any{"in_use": inUse, "cap": limit, "license": c.license}}

@@ -243,6 +243,15 @@ func (s *Store) changeUser(ctx context.Context, by seatkeeper.Actor, account, id
 			if _, err := t.endUserSessions(account, id, "deactivated"); err != nil {
 				return err
 			}
+		} else if was := st.poolOf(old); was != "" && was != st.poolOf(cur) {
+			// Without the plan, the user's presences leave its pool.
+			now := micros(t.s.Now())
+			if _, err := t.endExpired("account = ? AND user_id = ? AND pool = ?", t.s.Now(), account, id, was); err != nil {
+				return err
+			}
+			if _, err := t.endSessions("ended_at = ?, end_reason = 'unassigned'", "account = ? AND user_id = ? AND pool = ? AND ended_at IS NULL", now, account, id, was); err != nil {
+				return err
+			}
 		}
 		if err := t.audit(account, by, action, id, cur.holding()); err != nil {
 			return err

@@ -1,0 +1,117 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+)
+
+// MaxImport is the most events one import may carry (SPEC §4.5).
+const MaxImport = 10000
+
+var importTypes = map[string]bool{
+	seatkeeper.EventPresenceStart: true, seatkeeper.EventPresenceEnd: true,
+	seatkeeper.EventAssignmentAdd: true, seatkeeper.EventAssignmentRemove: true,
+	seatkeeper.EventUserActivate: true, seatkeeper.EventUserDeactivate: true,
+}
+
+// ImportEvents appends a batch of events to the usage ledger, all or
+// nothing: for backfill, and for vendors that track presence themselves.
+// They are metered like live events but never refused by caps; an event in
+// a closed month refuses the batch (EPeriodClosed).
+func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account string, events []seatkeeper.UsageEvent) (int, error) {
+	if len(events) == 0 || len(events) > MaxImport {
+		return 0, seatkeeper.Errorf(seatkeeper.EInvalid, "a batch holds 1 to %d events", MaxImport)
+	}
+	var fields []seatkeeper.FieldError
+	bad := func(i int, f, m string) {
+		if len(fields) < 100 {
+			fields = append(fields, seatkeeper.FieldError{Field: fmt.Sprintf("events[%d].%s", i, f), Message: m})
+		}
+	}
+	for i, e := range events {
+		if !importTypes[e.Type] {
+			bad(i, "type", "must be presence.start, presence.end, assignment.add, assignment.remove, user.activate or user.deactivate")
+		}
+		if !IDPattern.MatchString(e.User) {
+			bad(i, "user", "must match [A-Za-z0-9._@:-]{1,128}")
+		}
+		if e.At.IsZero() || e.At.Year() < 2000 || e.At.After(s.Now().Add(24*time.Hour)) {
+			bad(i, "at", "must be an RFC 3339 time from 2000 up to a day ahead")
+		}
+		switch e.Type {
+		case seatkeeper.EventPresenceStart, seatkeeper.EventPresenceEnd:
+			if !IDPattern.MatchString(e.Session) {
+				bad(i, "session", "presence events name their session")
+			}
+			switch e.Kind {
+			case seatkeeper.KindWorkSession, seatkeeper.KindPortal, seatkeeper.KindAPI:
+			default:
+				bad(i, "kind", "must be work_session, portal or api")
+			}
+		case seatkeeper.EventAssignmentAdd, seatkeeper.EventAssignmentRemove:
+			if e.License == "" {
+				bad(i, "license", "assignment events name their license")
+			}
+		}
+		if e.License != "" && !IDPattern.MatchString(e.License) {
+			bad(i, "license", "must match [A-Za-z0-9._@:-]{1,128}")
+		}
+	}
+	if len(fields) > 0 {
+		return 0, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid events; none were imported", Fields: fields}
+	}
+	err := s.write(ctx, func(t *tx) error {
+		st, err := t.state(account)
+		if err != nil {
+			return err
+		}
+		loc, _ := time.LoadLocation(st.account.TimeZone)
+		months := map[string]bool{}
+		for _, e := range events {
+			months[e.At.In(loc).Format("2006-01")] = true
+			if e.License != "" {
+				if _, ok := st.cat.License(e.License); !ok {
+					return seatkeeper.Errorf(seatkeeper.EInvalid, "catalog %s has no license %q; none were imported", st.cat.Name, e.License)
+				}
+			}
+		}
+		for m := range months {
+			var n int
+			if err := t.queryRow("SELECT count(*) FROM closed_months WHERE account = ? AND month = ?", account, m).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return seatkeeper.Errorf(seatkeeper.EPeriodClosed, "%s is closed; none of the events were imported", m)
+			}
+		}
+		for _, e := range events {
+			t.eventAt(e.At.UTC(), account, e.Type, e.User, e.License, e.Kind, e.Session, "import", 0)
+		}
+		return t.audit(account, by, "usage.import", account, map[string]int{"events": len(events)})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(events), nil
+}
+
+// CloseMonth freezes a month (YYYY-MM, in the account's time zone): ledger
+// imports into it are refused from then on (EPeriodClosed).
+func (s *Store) CloseMonth(ctx context.Context, by seatkeeper.Actor, account, month string) error {
+	if _, err := time.Parse("2006-01", month); err != nil {
+		return seatkeeper.Errorf(seatkeeper.EInvalid, "month must be YYYY-MM")
+	}
+	return s.write(ctx, func(t *tx) error {
+		if _, err := t.state(account); err != nil {
+			return err
+		}
+		if _, err := t.exec("INSERT INTO closed_months (account, month, closed_at) VALUES (?, ?, ?) ON CONFLICT (account, month) DO NOTHING",
+			account, month, micros(s.Now())); err != nil {
+			return err
+		}
+		return t.audit(account, by, "billing.close", month, nil)
+	})
+}

@@ -1,0 +1,117 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/sqlstore"
+)
+
+// shiftChange imports a day of a 100-seat pool: 100 agents signed in from
+// 08:00 to 16:00, and at 16:00 five more sign in for `overlap` before
+// everyone from the morning leaves.
+func shiftChange(t *testing.T, s *sqlstore.Store, day time.Time, overlap time.Duration) {
+	t.Helper()
+	var events []seatkeeper.UsageEvent
+	ev := func(typ, user, session string, at time.Time) {
+		events = append(events, seatkeeper.UsageEvent{Type: typ, User: user, License: "essentials", Kind: "work_session", Session: session, At: at})
+	}
+	for i := range 100 {
+		u := fmt.Sprintf("early%d", i)
+		ev("presence.start", u, u+"-s", day.Add(8*time.Hour))
+		end := day.Add(16 * time.Hour)
+		if i < 5 {
+			end = end.Add(overlap) // five of the early shift stay on
+		}
+		ev("presence.end", u, u+"-s", end)
+	}
+	for i := range 100 {
+		u := fmt.Sprintf("late%d", i)
+		ev("presence.start", u, u+"-s", day.Add(16*time.Hour))
+		ev("presence.end", u, u+"-s", day.Add(23*time.Hour))
+	}
+	if _, err := s.ImportEvents(context.Background(), operator, "acme", events); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestR7_ShiftChangeReport: the seed's shift change, imported into the
+// ledger and reported: 105 of 100 for 20 minutes is no overage; for 45
+// minutes, 5 (R7, R17).
+func TestR7_ShiftChangeReport(t *testing.T) {
+	for _, tc := range []struct {
+		overlap time.Duration
+		over    int
+	}{{20 * time.Minute, 0}, {45 * time.Minute, 5}} {
+		t.Run(tc.overlap.String(), func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+				c := newClock()
+				s.Now = c.Now
+				mustAccount(t, s, "acme", "contact-center")
+				if _, _, err := s.PutSubscription(context.Background(), operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 100, OverageAllowance: 10,
+					StartsAt: c.Now().AddDate(0, -1, 0)}); err != nil {
+					t.Fatal(err)
+				}
+				day := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+				c.Add(72 * time.Hour) // the import is for a day now past
+				shiftChange(t, s, day, tc.overlap)
+				rows, err := s.LicenseUsage(context.Background(), "acme", day, day.AddDate(0, 0, 1), time.Hour, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rows) != 24 {
+					t.Fatalf("%d rows, want 24", len(rows))
+				}
+				r16 := rows[16]
+				if r16.Peak != 105 || r16.OverQuantity != tc.over || r16.Quantity != 100 || r16.Allowance != 10 || r16.SignIns != 100 {
+					t.Errorf("16:00 row = %+v, want peak 105, over_quantity %d", r16, tc.over)
+				}
+				if r8 := rows[8]; r8.Peak != 100 || r8.Average != 100 || r8.SignIns != 100 || r8.OverQuantity != 0 {
+					t.Errorf("08:00 row = %+v", r8)
+				}
+				total := 0
+				for _, r := range rows {
+					total += r.OverQuantity
+				}
+				if total != tc.over {
+					t.Errorf("over_quantity summed over the day %d, want %d", total, tc.over)
+				}
+			})
+		})
+	}
+}
+
+// TestImportAllOrNothing: a batch with one bad event, or one in a closed
+// month, imports nothing (SPEC §4.5).
+func TestImportAllOrNothing(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		mustAccount(t, s, "acme", "contact-center")
+		at := time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC)
+		good := seatkeeper.UsageEvent{Type: "presence.start", User: "ann", License: "essentials", Kind: "portal", Session: "s1", At: at}
+		bad := good
+		bad.Kind = "telepathy"
+		_, err := s.ImportEvents(ctx, operator, "acme", []seatkeeper.UsageEvent{good, bad})
+		if se, ok := err.(*seatkeeper.Error); !ok || se.Code != seatkeeper.EInvalid || len(se.Fields) != 1 || se.Fields[0].Field != "events[1].kind" {
+			t.Errorf("bad batch: %#v", err)
+		}
+		if err := s.CloseMonth(ctx, operator, "acme", "2026-10"); err != nil {
+			t.Fatal(err)
+		}
+		later := good
+		later.At, later.Session = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), "s2"
+		if _, err := s.ImportEvents(ctx, operator, "acme", []seatkeeper.UsageEvent{later, good}); code(err) != seatkeeper.EPeriodClosed {
+			t.Errorf("an event in a closed month: %v, want period_closed", err)
+		}
+		events, _ := s.UsageEvents(ctx, "acme", at.Add(-time.Hour), at.AddDate(0, 2, 0))
+		if len(events) != 0 {
+			t.Errorf("refused batches wrote %d events", len(events))
+		}
+		if n, err := s.ImportEvents(ctx, operator, "acme", []seatkeeper.UsageEvent{later}); err != nil || n != 1 {
+			t.Errorf("open month: %d %v", n, err)
+		}
+	})
+}
