@@ -11,9 +11,9 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	usage := "bench check|assign [flags]"
+	usage := "bench check|assign|signin [flags]"
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintf(stderr, "Usage: seatkeeper %s\n\n  check   the HTTP check endpoint beside a bare net/http handler\n  assign  named assignments under concurrent clients, with the cap checked\n", usage)
+		fmt.Fprintf(stderr, "Usage: seatkeeper %s\n\n  check   the HTTP check endpoint beside a bare net/http handler\n  assign  named assignments under concurrent clients, with the cap checked\n  signin  a sign-in storm, heartbeats and paced sign-ins, beside pgbench\n", usage)
 		if len(args) == 0 {
 			return 2
 		}
@@ -37,6 +37,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		run = func(dir string) error {
 			_, err := bench.Assign(ctx, bench.AssignConfig{DSN: *db, DataDir: dir, Clients: *clients, Users: *users, Quantity: *quantity, Out: stdout})
 			return err
+		}
+	case "signin":
+		agents := fs.Int("agents", 10000, "agents in the pool, each signing in once")
+		clients := fs.Int("clients", 64, "concurrent clients")
+		procs := fs.Int("processes", 3, "server processes (PostgreSQL only; SQLite runs one)")
+		dur := fs.Duration("duration", 5*time.Second, "how long the heartbeat load runs")
+		run = func(dir string) error {
+			return bench.Signin(ctx, bench.SigninConfig{DSN: *db, DataDir: dir, Processes: *procs, Agents: *agents, Clients: *clients, Duration: *dur, Out: stdout})
 		}
 	default:
 		fmt.Fprintf(stderr, "seatkeeper bench: unknown benchmark %q\nUsage: seatkeeper %s\n", args[0], usage)

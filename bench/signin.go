@@ -1,0 +1,290 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/server"
+)
+
+// SigninConfig configures Signin.
+type SigninConfig struct {
+	DSN       string // "" for SQLite (one in-process server); postgres:// for separate processes
+	DataDir   string
+	Processes int // server processes on PostgreSQL
+	Agents    int
+	Clients   int
+	Duration  time.Duration // of the heartbeat load and of the paced run
+	Out       io.Writer
+}
+
+// Signin measures a sign-in storm, a heartbeat load and sign-ins at half
+// the storm's rate, and on PostgreSQL runs pgbench on a one-row update in
+// the same run, as the database's own ceiling for a hot row.
+func Signin(ctx context.Context, cfg SigninConfig) error {
+	account := seatkeeper.NewID("bench_")
+	setup, err := server.Open(ctx, server.Config{DSN: cfg.DSN, DataDir: cfg.DataDir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	if err := setupPool(ctx, setup, account, cfg); err != nil {
+		setup.Close()
+		return err
+	}
+	secret := "sk_bench_" + seatkeeper.NewID("")
+	var urls []string
+	var pids []int
+	if cfg.DSN == "" {
+		setup.API.OperatorSecretHash = seatkeeper.HashSecret(secret)
+		url, stop, err := listen(setup.Handler())
+		if err != nil {
+			return err
+		}
+		defer stop()
+		defer setup.Close()
+		urls, pids = []string{url}, []int{os.Getpid()}
+	} else {
+		setup.Close()
+		for range cfg.Processes {
+			p, err := startProcess(ctx, cfg, secret)
+			if err != nil {
+				return err
+			}
+			defer p.stop()
+			urls, pids = append(urls, p.url), append(pids, p.cmd.Process.Pid)
+		}
+	}
+	store := "sqlite, one process"
+	if cfg.DSN != "" {
+		store = fmt.Sprintf("postgres, %d processes", cfg.Processes)
+	}
+	fmt.Fprintf(cfg.Out, "bench signin: store %s, %d agents in a pool of %d, %d clients\n", store, cfg.Agents, cfg.Agents, cfg.Clients)
+	c := NewClient(cfg.Clients)
+	auth := "Bearer " + secret
+
+	// The storm: every agent signs in once, as fast as the clients can.
+	ids := make([]string, cfg.Agents)
+	var next atomic.Int64
+	signIn := func(ctx context.Context, c *http.Client, _ int) (bool, error) {
+		i := int(next.Add(1) - 1)
+		if i >= cfg.Agents {
+			return false, nil
+		}
+		id, err := post(ctx, c, urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions", auth, fmt.Sprintf(`{"user":"a%06d","kind":"work_session"}`, i))
+		ids[i] = id
+		return true, err
+	}
+	storm := Run(ctx, "sign-in storm", c, cfg.Clients, 0, signIn)
+	fmt.Fprintln(cfg.Out, storm)
+
+	// Heartbeats on the live sessions, spread over the processes.
+	var beatN atomic.Int64
+	beat := func(ctx context.Context, c *http.Client, _ int) (bool, error) {
+		i := int(beatN.Add(1)) % cfg.Agents
+		req, _ := http.NewRequestWithContext(ctx, "POST", urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions/"+ids[i]+"/heartbeat", nil)
+		req.Header.Set("Authorization", auth)
+		return true, expect(c.Do(req))(200)
+	}
+	beats := Run(ctx, "heartbeats", c, cfg.Clients, cfg.Duration, beat)
+	fmt.Fprintln(cfg.Out, beats)
+	fmt.Fprintf(cfg.Out, "heartbeats per process: %.0f/s (target ≥ 20,000/s)\n", beats.Rate()/float64(len(urls)))
+
+	// Everyone signs out; then sign-ins paced at half the storm's rate.
+	next.Store(0)
+	signOut := func(ctx context.Context, c *http.Client, _ int) (bool, error) {
+		i := int(next.Add(1) - 1)
+		if i >= cfg.Agents {
+			return false, nil
+		}
+		req, _ := http.NewRequestWithContext(ctx, "DELETE", urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions/"+ids[i], nil)
+		req.Header.Set("Authorization", auth)
+		return true, expect(c.Do(req))(204)
+	}
+	fmt.Fprintln(cfg.Out, Run(ctx, "sign-outs", c, cfg.Clients, 0, signOut))
+	next.Store(0)
+	half := storm.Rate() / 2
+	start := time.Now()
+	paced := func(ctx context.Context, c *http.Client, w int) (bool, error) {
+		i := int(next.Add(1) - 1)
+		if i >= cfg.Agents {
+			return false, nil
+		}
+		if wait := time.Until(start.Add(time.Duration(float64(i) / half * float64(time.Second)))); wait > 0 {
+			time.Sleep(wait)
+		}
+		_, err := post(ctx, c, urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions", auth, fmt.Sprintf(`{"user":"a%06d","kind":"work_session"}`, i))
+		return true, err
+	}
+	pacedR := Run(ctx, fmt.Sprintf("sign-ins at %.0f/s", half), c, cfg.Clients, 0, paced)
+	fmt.Fprintln(cfg.Out, pacedR)
+	fmt.Fprintf(cfg.Out, "p99 sign-in at half the maximum rate: %.2f ms (target < 25 ms)\n", ms(pacedR.P99))
+
+	for _, pid := range pids {
+		fmt.Fprintf(cfg.Out, "peak memory of process %d: %s\n", pid, peakMemory(pid))
+	}
+	if cfg.DSN != "" {
+		if rate, err := pgbenchHotRow(ctx, cfg.DSN, cfg.Clients, cfg.Duration); err != nil {
+			fmt.Fprintf(cfg.Out, "pgbench: %v\n", err)
+		} else {
+			fmt.Fprintf(cfg.Out, "pgbench one-row UPDATE, %d clients: %.0f tps (the hot-row ceiling of this server)\n", cfg.Clients, rate)
+		}
+	}
+	if storm.Failed > 0 || beats.Failed > 0 || pacedR.Failed > 0 {
+		return fmt.Errorf("%d sign-ins, %d heartbeats and %d paced sign-ins failed", storm.Failed, beats.Failed, pacedR.Failed)
+	}
+	return nil
+}
+
+// setupPool makes an account with a concurrent Essentials pool as large as
+// the agents, every agent a member.
+func setupPool(ctx context.Context, srv *server.Server, account string, cfg SigninConfig) error {
+	st, op := srv.Store, seatkeeper.Actor{TokenKind: seatkeeper.TokenOperator}
+	if _, _, err := st.PutAccount(ctx, op, seatkeeper.Account{ID: account, Name: "bench", Region: "us"}); err != nil {
+		return err
+	}
+	if _, _, err := st.PutSubscription(ctx, op, seatkeeper.Subscription{Account: account, License: "essentials", Model: "concurrent", Quantity: cfg.Agents}); err != nil {
+		return err
+	}
+	return parallel(cfg.Clients, cfg.Agents, func(i int) error {
+		u := fmt.Sprintf("a%06d", i)
+		if _, _, err := st.PutUser(ctx, op, seatkeeper.User{Account: account, ID: u, Active: true}); err != nil {
+			return err
+		}
+		_, _, err := st.AssignLicense(ctx, op, account, u, "essentials", seatkeeper.SourceManual)
+		return err
+	})
+}
+
+func post(ctx context.Context, c *http.Client, url, auth, body string) (string, error) {
+	req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", auth)
+	res, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("status %d: %s", res.StatusCode, data)
+	}
+	var s struct {
+		ID string `json:"id"`
+	}
+	err = json.Unmarshal(data, &s)
+	return s.ID, err
+}
+
+type process struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startProcess starts `seatkeeper serve` (this binary) on the database.
+func startProcess(ctx context.Context, cfg SigninConfig, secret string) (*process, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(cfg.DataDir, "proc-")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--db", cfg.DSN, "--data", dir)
+	cmd.Env = append(os.Environ(), "SEATKEEPER_OPERATOR_TOKEN="+secret)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var line struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				addr <- line.Addr
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return &process{cmd: cmd, url: "http://" + a}, nil
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		return nil, fmt.Errorf("a server process did not start")
+	}
+}
+
+func (p *process) stop() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+	}
+}
+
+// peakMemory is the process's peak resident set (VmHWM).
+func peakMemory(pid int) string {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// pgbenchHotRow runs pgbench with every client updating one row.
+func pgbenchHotRow(ctx context.Context, dsn string, clients int, d time.Duration) (float64, error) {
+	if _, err := exec.LookPath("pgbench"); err != nil {
+		return 0, fmt.Errorf("pgbench is not installed")
+	}
+	setup := exec.CommandContext(ctx, "psql", dsn, "-q", "-c",
+		"CREATE TABLE IF NOT EXISTS seatkeeper_bench_hot (id int PRIMARY KEY, n bigint); INSERT INTO seatkeeper_bench_hot VALUES (1, 0) ON CONFLICT DO NOTHING")
+	if out, err := setup.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("psql: %v: %s", err, out)
+	}
+	script, err := os.CreateTemp("", "hot-*.sql")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(script.Name())
+	script.WriteString("UPDATE seatkeeper_bench_hot SET n = n + 1 WHERE id = 1;\n")
+	script.Close()
+	cmd := exec.CommandContext(ctx, "pgbench", "-n", "-f", script.Name(), "-c", strconv.Itoa(clients), "-j", "2",
+		"-T", strconv.Itoa(max(1, int(d.Seconds()))), dsn)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%v: %s", err, out.String())
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "tps = "); ok {
+			f, _, _ := strings.Cut(rest, " ")
+			return strconv.ParseFloat(f, 64)
+		}
+	}
+	return 0, fmt.Errorf("no tps in pgbench output: %s", out.String())
+}
