@@ -49,6 +49,17 @@ type Op func(ctx context.Context, c *http.Client, worker int) (more bool, err er
 // Run drives op from workers goroutines for at most d (0: until every
 // worker's op says there is no more work) and measures it.
 func Run(ctx context.Context, name string, c *http.Client, workers int, d time.Duration, op Op) Result {
+	return run(ctx, name, c, workers, d, 0, op)
+}
+
+// RunPaced drives op at a steady rate (requests per second) from workers
+// goroutines until op says there is no more work. Latency is measured from
+// each request's scheduled time, so a server that falls behind shows it.
+func RunPaced(ctx context.Context, name string, c *http.Client, workers int, rate float64, op Op) Result {
+	return run(ctx, name, c, workers, 0, rate, op)
+}
+
+func run(ctx context.Context, name string, c *http.Client, workers int, d time.Duration, rate float64, op Op) Result {
 	if d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
@@ -56,6 +67,7 @@ func Run(ctx context.Context, name string, c *http.Client, workers int, d time.D
 	}
 	lat := make([][]time.Duration, workers)
 	var failed atomic.Int64
+	var slot atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	for w := range workers {
@@ -65,6 +77,10 @@ func Run(ctx context.Context, name string, c *http.Client, workers int, d time.D
 			buf := make([]time.Duration, 0, 1<<14)
 			for ctx.Err() == nil {
 				t0 := time.Now()
+				if rate > 0 {
+					t0 = start.Add(time.Duration(float64(slot.Add(1)-1) / rate * float64(time.Second)))
+					time.Sleep(time.Until(t0))
+				}
 				more, err := op(ctx, c, w)
 				if !more {
 					break

@@ -28,8 +28,11 @@ type SigninConfig struct {
 	Processes int // server processes on PostgreSQL
 	Agents    int
 	Clients   int
-	Duration  time.Duration // of the heartbeat load and of the paced run
-	Out       io.Writer
+	// BeatClients send heartbeats: agents heartbeat on their own clocks,
+	// so many more are in flight at once than sign-ins in a storm.
+	BeatClients int
+	Duration    time.Duration // of the heartbeat load
+	Out         io.Writer
 }
 
 // Signin measures a sign-in storm, a heartbeat load and sign-ins at half
@@ -99,7 +102,7 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 		req.Header.Set("Authorization", auth)
 		return true, expect(c.Do(req))(200)
 	}
-	beats := Run(ctx, "heartbeats", c, cfg.Clients, cfg.Duration, beat)
+	beats := Run(ctx, fmt.Sprintf("heartbeats (%d clients)", cfg.BeatClients), NewClient(cfg.BeatClients), cfg.BeatClients, cfg.Duration, beat)
 	fmt.Fprintln(cfg.Out, beats)
 	fmt.Fprintf(cfg.Out, "heartbeats per process: %.0f/s (target ≥ 20,000/s)\n", beats.Rate()/float64(len(urls)))
 
@@ -117,19 +120,7 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 	fmt.Fprintln(cfg.Out, Run(ctx, "sign-outs", c, cfg.Clients, 0, signOut))
 	next.Store(0)
 	half := storm.Rate() / 2
-	start := time.Now()
-	paced := func(ctx context.Context, c *http.Client, w int) (bool, error) {
-		i := int(next.Add(1) - 1)
-		if i >= cfg.Agents {
-			return false, nil
-		}
-		if wait := time.Until(start.Add(time.Duration(float64(i) / half * float64(time.Second)))); wait > 0 {
-			time.Sleep(wait)
-		}
-		_, err := post(ctx, c, urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions", auth, fmt.Sprintf(`{"user":"a%06d","kind":"work_session"}`, i))
-		return true, err
-	}
-	pacedR := Run(ctx, fmt.Sprintf("sign-ins at %.0f/s", half), c, cfg.Clients, 0, paced)
+	pacedR := RunPaced(ctx, fmt.Sprintf("sign-ins at %.0f/s", half), c, cfg.Clients, half, signIn)
 	fmt.Fprintln(cfg.Out, pacedR)
 	fmt.Fprintf(cfg.Out, "p99 sign-in at half the maximum rate: %.2f ms (target < 25 ms)\n", ms(pacedR.P99))
 

@@ -40,7 +40,11 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, seatkeeper.Errorf(seatkeeper.EInvalid, "%s must be at most 255 characters of plain text", IdempotencyKeyHeader))
 		return
 	}
-	sess, replayed, err := s.Store.StartSession(r.Context(), actorOf(r), r.PathValue("account"), b.User, b.Kind, key, sqlstore.RequestHash(b.User, b.Kind))
+	hash := ""
+	if key != "" {
+		hash = sqlstore.RequestHash(b.User, b.Kind)
+	}
+	sess, replayed, err := s.Store.StartSession(r.Context(), actorOf(r), r.PathValue("account"), b.User, b.Kind, key, hash)
 	if err != nil {
 		s.fail(w, r, err)
 		return

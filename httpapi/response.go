@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -67,11 +68,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		Type: "about:blank", Title: http.StatusText(status), Status: status,
 		Detail: seatkeeper.ErrorMessage(err), Code: code,
 	}
-	if e, ok := err.(*seatkeeper.Error); ok {
+	var e *seatkeeper.Error
+	if errors.As(err, &e) {
 		p.Errors = e.Fields
 	}
 	var body any = p
-	if e, ok := err.(*seatkeeper.Error); ok && len(e.Extra) > 0 {
+	if e != nil && len(e.Extra) > 0 {
 		doc := map[string]any{}
 		for k, v := range e.Extra {
 			doc[k] = v

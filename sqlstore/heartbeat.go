@@ -74,23 +74,31 @@ func (b *beater) loop() {
 // not extended: their heartbeat gets session_ended (R6).
 func (b *beater) run(batch []*beat) {
 	now := b.s.Now().UTC().Truncate(time.Microsecond)
-	byID := map[string][]*beat{}
-	var rows []string
-	var args []any
-	for _, x := range batch {
-		if byID[x.id] == nil {
+	found := map[string]seatkeeper.Session{}
+	bad := map[string]error{} // accounts that are gone
+	err := b.s.write(context.Background(), func(t *tx) error {
+		var rows []string
+		var args []any
+		seen := map[string]bool{}
+		for _, x := range batch {
+			if _, checked := bad[x.account]; !checked {
+				_, err := t.state(x.account)
+				bad[x.account] = err
+			}
+			if bad[x.account] != nil || seen[x.id+"\x00"+x.account] {
+				continue
+			}
+			seen[x.id+"\x00"+x.account] = true
 			rows = append(rows, "(CAST(? AS TEXT), CAST(? AS TEXT))")
 			args = append(args, x.id, x.account)
 		}
-		byID[x.id] = append(byID[x.id], x)
-	}
-	found := map[string]seatkeeper.Session{}
-	err := b.s.write(context.Background(), func(t *tx) error {
+		if len(rows) == 0 {
+			return nil
+		}
 		q := `WITH v(id, account) AS (VALUES ` + strings.Join(rows, ", ") + `)
 			UPDATE sessions SET last_seen = ?, expires_at = ? + timeout
 			FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND sessions.ended_at IS NULL AND sessions.expires_at > ?
-			AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = v.account AND a.deleted_at IS NULL)
-			RETURNING sessions.id, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
+			RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
 		rs, err := t.query(q, append(args, micros(now), micros(now), micros(now))...)
 		if err != nil {
 			return err
@@ -98,27 +106,28 @@ func (b *beater) run(batch []*beat) {
 		defer rs.Close()
 		for rs.Next() {
 			var s seatkeeper.Session
+			var account string
 			var started, expires int64
-			if err := rs.Scan(&s.ID, &s.User, &s.Kind, &s.Pool, &started, &expires); err != nil {
+			if err := rs.Scan(&s.ID, &account, &s.User, &s.Kind, &s.Pool, &started, &expires); err != nil {
 				return err
 			}
 			s.StartedAt, s.ExpiresAt = fromMicros(started), fromMicros(expires)
-			found[s.ID] = s
+			found[s.ID+"\x00"+account] = s
 		}
 		return rs.Err()
 	})
-	for id, xs := range byID {
-		for _, x := range xs {
-			switch s, ok := found[id]; {
-			case err != nil:
-				x.err = err
-			case ok:
-				x.out = s
-			default:
-				x.err = b.s.gone(x.ctx, x.account, x.id)
-			}
-			close(x.ready)
+	for _, x := range batch {
+		switch s, ok := found[x.id+"\x00"+x.account]; {
+		case err != nil:
+			x.err = err
+		case bad[x.account] != nil:
+			x.err = bad[x.account]
+		case ok:
+			x.out = s
+		default:
+			x.err = b.s.gone(x.ctx, x.account, x.id)
 		}
+		close(x.ready)
 	}
 }
 

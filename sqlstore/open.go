@@ -38,6 +38,9 @@ type Store struct {
 	beats    *beater // heartbeats, batched into one statement
 	accounts accountCache
 
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // SQLite's prepared statements
+
 	mu         sync.Mutex
 	listeners  []func(Change)
 	stopListen context.CancelFunc
@@ -57,7 +60,7 @@ type Change struct {
 // "postgres://" or "postgresql://" dsn means PostgreSQL; "sqlite:PATH"
 // names a SQLite file.
 func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Store, error) {
-	s := &Store{catalogs: catalogs, Now: time.Now}
+	s := &Store{catalogs: catalogs, Now: time.Now, stmts: map[string]*sql.Stmt{}}
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -109,6 +112,11 @@ func (s *Store) Close() error {
 	}
 	s.beats.close()
 	s.writer.close()
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmtMu.Unlock()
 	return s.db.Close()
 }
 

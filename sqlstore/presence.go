@@ -114,31 +114,42 @@ func (s *Store) StartSession(ctx context.Context, by seatkeeper.Actor, account, 
 // ran out are ended first, at their expiry, so that the count is exact.
 func (t *tx) admit(st *acctState, pool, user string, now time.Time, out *seatkeeper.Session) error {
 	account := st.account.ID
-	if _, err := t.endExpired("account = ? AND pool = ?", now, account, pool); err != nil {
+	var inUse, limit int
+	read := func() error {
+		err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", account, pool).Scan(&inUse, &limit)
+		if t.deferCounts && t.batch != nil {
+			inUse += t.batch.pending[counter{"pools", account, pool}] // earlier sign-ins of this batch
+		}
 		return err
+	}
+	if err := read(); err != nil {
+		return err
+	}
+	if inUse >= limit {
+		// Full: sessions whose time ran out may still hold places. End
+		// them, at their expiry, so that the count is exact.
+		if es, err := t.endExpired("account = ? AND pool = ?", now, account, pool); err != nil {
+			return err
+		} else if len(es) > 0 {
+			if err := read(); err != nil {
+				return err
+			}
+		}
 	}
 	var presences int
-	err := t.queryRow("SELECT presences FROM pool_users WHERE account = ? AND license = ? AND user_id = ?", account, pool, user).Scan(&presences)
-	switch {
-	case err == nil:
-		t.later("UPDATE pool_users SET presences = presences + 1 WHERE account = ? AND license = ? AND user_id = ?", account, pool, user)
-	case errors.Is(err, sql.ErrNoRows):
-		t.later("INSERT INTO pool_users (account, license, user_id, presences) VALUES (?, ?, ?, 1)", account, pool, user)
+	if err := t.queryRow(`INSERT INTO pool_users (account, license, user_id, presences) VALUES (?, ?, ?, 1)
+		ON CONFLICT (account, license, user_id) DO UPDATE SET presences = pool_users.presences + 1 RETURNING presences`,
+		account, pool, user).Scan(&presences); err != nil {
+		return err
+	}
+	if presences == 1 {
+		// Not signed in yet: a place is taken at flush, or pool_exhausted (R4).
 		t.count(st, "pools", pool, +1)
-	default:
-		return err
-	}
-	var inUse, limit int
-	if err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", account, pool).Scan(&inUse, &limit); err != nil {
-		return err
-	}
-	if presences == 0 {
 		inUse++
 	}
 	sub, _ := st.ent.Subscription(pool)
-	out.Pool, out.InUse, out.Cap = pool, &inUse, &limit
 	over := max(0, inUse-sub.Quantity)
-	out.Overage = &over
+	out.Pool, out.InUse, out.Cap, out.Overage = pool, &inUse, &limit, &over
 	return nil
 }
 

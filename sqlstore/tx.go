@@ -29,24 +29,63 @@ type tx struct {
 	// records, ledger events and notifications go out in as few round
 	// trips as possible, and the seat counters are touched last, so that
 	// their rows stay locked for the shortest time.
-	stmts   []stmt
-	audits  [][]any
-	events  [][]any
-	notes   []string
-	counts  map[counter]int // taken (> 0) or freed (< 0) at flush
-	countSt *acctState
+	stmts    []stmt
+	audits   [][]any
+	events   [][]any
+	notes    []string
+	counts   map[counter]int // taken (> 0) or freed (< 0) at flush
+	countSts map[string]*acctState
+	// deferCounts leaves the counters to the batch, which changes each
+	// once, at its very end (see writer.run).
+	deferCounts bool
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
+	if st := t.s.prepared(t.ctx, q); st != nil {
+		return t.Tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
 	return t.Tx.ExecContext(t.ctx, t.s.rebind(q), args...)
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := t.s.prepared(t.ctx, q); st != nil {
+		return t.Tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
 	return t.Tx.QueryContext(t.ctx, t.s.rebind(q), args...)
 }
 
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
+	if st := t.s.prepared(t.ctx, q); st != nil {
+		return t.Tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
 	return t.Tx.QueryRowContext(t.ctx, t.s.rebind(q), args...)
+}
+
+// maxPrepared bounds the prepared statements kept: statements with a
+// variable number of rows are many, and are simply not kept.
+const maxPrepared = 256
+
+// prepared returns a prepared statement for q on SQLite, where preparing
+// is a large part of a small statement's cost; nil on PostgreSQL, whose
+// driver keeps its own statement cache.
+func (s *Store) prepared(ctx context.Context, q string) *sql.Stmt {
+	if s.postgres || strings.Contains(q, "(VALUES") || strings.Contains(q, "), (") {
+		return nil // PostgreSQL caches its own; batch statements vary in length
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st, ok := s.stmts[q]; ok {
+		return st
+	}
+	if len(s.stmts) >= maxPrepared {
+		return nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.rebind(q))
+	if err != nil {
+		return nil // the statement itself will report the error
+	}
+	s.stmts[q] = st
+	return st
 }
 
 // forUpdate is the row-lock suffix of a SELECT. SQLite needs none: its
@@ -74,17 +113,20 @@ func (t *tx) changed(account, user string) error {
 // order (table, then license) in every transaction.
 type counter struct {
 	table   string // seat_counters or pools
+	account string
 	license string
 }
 
-var counterSQL = map[string]struct{ free, take string }{
+var counterSQL = map[string]struct{ free, take, room string }{
 	"seat_counters": {
 		"UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ?",
 		"UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ? AND (NOT capped OR used + ? <= cap)",
+		"SELECT CASE WHEN capped THEN cap - used ELSE 1000000000 END FROM seat_counters WHERE account = ? AND license = ?",
 	},
 	"pools": {
 		"UPDATE pools SET in_use = in_use + ? WHERE account = ? AND license = ?",
 		"UPDATE pools SET in_use = in_use + ? WHERE account = ? AND license = ? AND in_use + ? <= cap",
+		"SELECT cap - in_use FROM pools WHERE account = ? AND license = ?",
 	},
 }
 
@@ -95,10 +137,10 @@ func (t *tx) seat(st *acctState, license string, delta int) {
 
 func (t *tx) count(st *acctState, table, license string, delta int) {
 	if t.counts == nil {
-		t.counts = map[counter]int{}
+		t.counts, t.countSts = map[counter]int{}, map[string]*acctState{}
 	}
-	t.counts[counter{table, license}] += delta
-	t.countSt = st
+	t.counts[counter{table, st.account.ID, license}] += delta
+	t.countSts[st.account.ID] = st
 }
 
 const (
@@ -121,7 +163,11 @@ func (t *tx) later(q string, args ...any) { t.stmts = append(t.stmts, stmt{q, ar
 // costs few round trips and the counters are locked only at its very end.
 func (t *tx) flush() error {
 	var takes, frees []counter
-	for c, d := range t.counts {
+	counts := t.counts
+	if t.deferCounts {
+		counts = nil
+	}
+	for c, d := range counts {
 		switch {
 		case d > 0:
 			takes = append(takes, c)
@@ -131,10 +177,7 @@ func (t *tx) flush() error {
 	}
 	for _, list := range [][]counter{takes, frees} {
 		sort.Slice(list, func(i, j int) bool {
-			if list[i].table != list[j].table {
-				return list[i].table > list[j].table // seat_counters, then pools
-			}
-			return list[i].license < list[j].license
+			return list[i].less(list[j])
 		})
 	}
 	var err error
@@ -143,15 +186,23 @@ func (t *tx) flush() error {
 	} else {
 		err = t.flushEach(takes, frees)
 	}
-	t.stmts, t.audits, t.events, t.notes, t.counts = nil, nil, nil, nil, nil
+	t.stmts, t.audits, t.events, t.notes = nil, nil, nil, nil
+	if !t.deferCounts {
+		t.counts = nil
+	}
 	return err
 }
 
-func (t *tx) account() string {
-	if t.countSt == nil {
-		return ""
+// less orders counters for locking: seat_counters before pools, then by
+// account and license, in every transaction alike.
+func (c counter) less(o counter) bool {
+	if c.table != o.table {
+		return c.table > o.table
 	}
-	return t.countSt.account.ID
+	if c.account != o.account {
+		return c.account < o.account
+	}
+	return c.license < o.license
 }
 
 func (t *tx) flushEach(takes, frees []counter) error {
@@ -171,13 +222,13 @@ func (t *tx) flushEach(takes, frees []counter) error {
 		}
 	}
 	for _, c := range frees {
-		if _, err := t.exec(counterSQL[c.table].free, t.counts[c], t.account(), c.license); err != nil {
+		if _, err := t.exec(counterSQL[c.table].free, t.counts[c], c.account, c.license); err != nil {
 			return err
 		}
 	}
 	for _, c := range takes {
 		d := t.counts[c]
-		res, err := t.exec(counterSQL[c.table].take, d, t.account(), c.license, d)
+		res, err := t.exec(counterSQL[c.table].take, d, c.account, c.license, d)
 		if err != nil {
 			return err
 		}
@@ -205,12 +256,12 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 		add(eventInsert + rowsOf(t.events, &args))
 	}
 	for _, c := range frees {
-		add(counterSQL[c.table].free, t.counts[c], t.account(), c.license)
+		add(counterSQL[c.table].free, t.counts[c], c.account, c.license)
 	}
 	var taken []string
 	for _, c := range takes {
 		d := t.counts[c]
-		add(counterSQL[c.table].take+" RETURNING '"+c.table+":' || license AS k", d, t.account(), c.license, d)
+		add(counterSQL[c.table].take+" RETURNING '"+c.table+":' || account || ':' || license AS k", d, c.account, c.license, d)
 		taken = append(taken, fmt.Sprintf("SELECT k FROM w%d", len(parts)-1))
 	}
 	if len(parts) == 0 && len(t.notes) == 0 {
@@ -237,7 +288,7 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 	}
 	var missing []counter
 	for _, c := range takes {
-		if !slices.Contains(strings.Split(got, ","), c.table+":"+c.license) {
+		if !slices.Contains(strings.Split(got, ","), c.table+":"+c.account+":"+c.license) {
 			missing = append(missing, c)
 		}
 	}
@@ -247,21 +298,46 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 	return nil
 }
 
-// noRoom is the error for counters that had no room.
-func (t *tx) noRoom(cs []counter) error {
-	var seats []string
-	for _, c := range cs {
-		if c.table == "pools" {
-			var inUse, limit int
-			_ = t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", t.account(), c.license).Scan(&inUse, &limit)
-			return &seatkeeper.Error{Code: seatkeeper.EPoolExhausted,
-				Message: fmt.Sprintf("the %s pool is full: %d users signed in, cap %d", c.license, inUse, limit),
-				Extra:   map[string]any{"in_use": inUse, "cap": limit, "license": c.license}}
-		}
-		limit, _ := t.countSt.ent.Capacity(c.license)
-		seats = append(seats, fmt.Sprintf("%s (%d)", c.license, limit))
+// roomError is a counter without room: ESeatLimit or EPoolExhausted, and
+// which counter, for the batch to settle.
+type roomError struct {
+	c   counter
+	err *seatkeeper.Error
+}
+
+func (e *roomError) Error() string { return e.err.Error() }
+func (e *roomError) Unwrap() error { return e.err }
+
+// fullCounter returns the counter err says is full, or nil.
+func fullCounter(err error) *counter {
+	var re *roomError
+	if errors.As(err, &re) {
+		return &re.c
 	}
-	return seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken", strings.Join(seats, ", "))
+	return nil
+}
+
+// noRoom is the error for counters that had no room (the first of them).
+func (t *tx) noRoom(cs []counter) error { return noRoomAt(t, cs[0], -1) }
+
+// noRoomAt is the error for a counter without room; room, when not
+// negative, is how much room was left (the batch knows better than the row).
+func noRoomAt(t *tx, c counter, room int) error {
+	if c.table == "pools" {
+		var inUse, limit int
+		_ = t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", c.account, c.license).Scan(&inUse, &limit)
+		if room >= 0 {
+			inUse = limit - room
+		}
+		return &roomError{c, &seatkeeper.Error{Code: seatkeeper.EPoolExhausted,
+			Message: fmt.Sprintf("the %s pool is full: %d users signed in, cap %d", c.license, inUse, limit),
+			Extra:   map[string]any{"in_use": inUse, "cap": limit, "license": c.license}}}
+	}
+	limit := 0
+	if st := t.countSts[c.account]; st != nil {
+		limit, _ = st.ent.Capacity(c.license)
+	}
+	return &roomError{c, seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken (%d)", c.license, limit)}
 }
 
 // rowsOf writes "(?, …), (?, …)" for the rows and appends their values.
@@ -292,7 +368,12 @@ func dedupe(s []string) []string {
 // undo the others, and commits once for all of them: the commit's fsync,
 // and on PostgreSQL the hot seat-counter row, are shared by the batch.
 func (s *Store) write(ctx context.Context, fn func(*tx) error) error {
-	return s.writer.do(ctx, s, fn)
+	err := s.writer.do(ctx, s, fn)
+	var re *roomError
+	if errors.As(err, &re) {
+		return re.err // callers see the plain domain error
+	}
+	return err
 }
 
 // writeAlone runs fn in a transaction of its own, retried on PostgreSQL
@@ -365,6 +446,10 @@ type writeOp struct {
 	err   error
 	after []func()
 	ready chan struct{}
+
+	// What the op takes and frees, left to the end of the batch.
+	counts   map[counter]int
+	countSts map[string]*acctState
 }
 
 const maxBatch = 128
@@ -443,35 +528,22 @@ func (w *writer) run(batch []*writeOp) {
 		finish(err)
 		return
 	}
-	cache := &batchCache{states: map[string]*acctState{}}
-	for _, op := range batch {
-		if err := op.ctx.Err(); err != nil {
-			op.err = err
-			continue
-		}
-		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+	b := &batchRun{tx: sqlTx, cache: &batchCache{states: map[string]*acctState{}, pending: map[counter]int{}}}
+	for i, op := range batch {
+		if err := b.runOp(i, op, true); err != nil {
 			sqlTx.Rollback()
 			finish(err)
 			return
 		}
-		// Once started, an op runs to its end: a cancelled request must not
-		// leave half a change inside the shared transaction.
-		t := &tx{Tx: sqlTx, ctx: context.WithoutCancel(op.ctx), s: op.s, writing: true, batch: cache}
-		if op.err = op.fn(t); op.err == nil {
-			op.err = t.flush()
-		}
-		if op.err == nil {
-			op.after = t.after // savepoints left open are released by the commit
-			continue
-		}
-		clear(cache.states) // what the failed write read may be undone
+	}
+	if err := b.settle(batch); err != nil {
+		sqlTx.Rollback()
+		finish(err)
+		return
+	}
+	for _, op := range batch {
 		if retryable(op.err) {
 			alone = append(alone, op)
-		}
-		if _, err := sqlTx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
-			sqlTx.Rollback()
-			finish(err)
-			return
 		}
 	}
 	if err := sqlTx.Commit(); retryable(err) {
@@ -487,9 +559,140 @@ func (w *writer) run(batch []*writeOp) {
 	}
 }
 
+// batchRun is one batch's transaction. Its writes run one after another,
+// each in a savepoint of its own (op0, op1, …, never released before the
+// commit, so that the batch can go back to any of them).
+type batchRun struct {
+	tx    *sql.Tx
+	cache *batchCache
+}
+
+// runOp runs write i. With deferred counters, what it takes and frees is
+// kept for settle; otherwise it is applied, and checked, at its flush. The
+// error returned is the batch's own; the write's is in op.err.
+func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
+	op.err, op.after, op.counts, op.countSts = nil, nil, nil, nil
+	if err := op.ctx.Err(); err != nil {
+		op.err = err
+		return nil
+	}
+	sp := fmt.Sprintf("op%d", i)
+	if _, err := b.tx.Exec("SAVEPOINT " + sp); err != nil {
+		return err
+	}
+	// Once started, an op runs to its end: a cancelled request must not
+	// leave half a change inside the shared transaction.
+	t := &tx{Tx: b.tx, ctx: context.WithoutCancel(op.ctx), s: op.s, writing: true, batch: b.cache, deferCounts: deferred}
+	if op.err = op.fn(t); op.err == nil {
+		op.err = t.flush()
+	}
+	if op.err == nil {
+		op.after, op.counts, op.countSts = t.after, t.counts, t.countSts
+		if deferred {
+			for c, d := range op.counts {
+				b.cache.pending[c] += d
+			}
+		}
+		return nil
+	}
+	clear(b.cache.states) // what the failed write read may be undone
+	_, err := b.tx.Exec("ROLLBACK TO " + sp)
+	return err
+}
+
+// settle changes every counter the batch's writes touched, once each, at
+// the very end, so that a hot counter row (a pool, a license's seats) is
+// locked only from here to the commit, whatever the batch did before.
+// If a counter has no room for everything, the batch goes back to the
+// write that overflowed it: that write is refused, the ones before it are
+// settled again, and the ones after it run again, one by one, each
+// checking its counters at its own flush — the outcome of running them all
+// in order.
+func (b *batchRun) settle(all []*writeOp) error {
+	batch, rest := all, len(all) // settle batch; run all[rest:] again afterwards
+	for len(batch) > 0 {
+		total := map[counter]int{}
+		sts := map[string]*acctState{}
+		for _, op := range batch {
+			if op.err != nil {
+				continue
+			}
+			for c, d := range op.counts {
+				total[c] += d
+			}
+			for a, st := range op.countSts {
+				sts[a] = st
+			}
+		}
+		if _, err := b.tx.Exec("SAVEPOINT settle"); err != nil {
+			return err
+		}
+		t := &tx{Tx: b.tx, ctx: context.Background(), s: batch[0].s, writing: true, counts: total, countSts: sts}
+		err := t.flush()
+		if err == nil {
+			break
+		}
+		full := fullCounter(err)
+		if full == nil {
+			return err
+		}
+		// Undo whatever part of the counter changes went through, to
+		// measure the room that was there before them.
+		if _, err := b.tx.Exec("ROLLBACK TO settle"); err != nil {
+			return err
+		}
+		var room int
+		if err := b.tx.QueryRow(t.s.rebind(counterSQL[full.table].room), full.account, full.license).Scan(&room); err != nil {
+			return err
+		}
+		k, sum := -1, 0
+		for i, op := range batch {
+			if op.err != nil {
+				continue
+			}
+			if sum += op.counts[*full]; sum > room {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			return err // cannot happen: the totals did not fit
+		}
+		// Go back to before write k: it is refused; the ones after it will
+		// run again once the ones before it are settled.
+		if _, err := b.tx.Exec(fmt.Sprintf("ROLLBACK TO op%d", k)); err != nil {
+			return err
+		}
+		clear(b.cache.states)
+		clear(b.cache.pending)
+		prefix := 0
+		for _, op := range batch[:k] {
+			if op.err == nil {
+				prefix += op.counts[*full]
+				for c, d := range op.counts {
+					b.cache.pending[c] += d
+				}
+			}
+		}
+		batch[k].err = noRoomAt(t, *full, room-prefix)
+		batch[k].after, batch[k].counts = nil, nil
+		batch, rest = batch[:k], k+1
+	}
+	for i := rest; i < len(all); i++ {
+		if err := b.runOp(i, all[i], false); err != nil {
+			return err
+		}
+	}
+	clear(b.cache.pending)
+	return nil
+}
+
 // batchCache keeps the account states read within one batch, so that the
 // writes after the first need not read the account row again. A write that
 // changes the account drops its entry; a failed write drops them all.
 type batchCache struct {
 	states map[string]*acctState
+	// pending is what the batch's writes so far take and free, not yet
+	// applied: a write reading a counter adds it to see what it will be.
+	pending map[counter]int
 }

@@ -42,9 +42,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		agents := fs.Int("agents", 10000, "agents in the pool, each signing in once")
 		clients := fs.Int("clients", 64, "concurrent clients")
 		procs := fs.Int("processes", 3, "server processes (PostgreSQL only; SQLite runs one)")
+		beaters := fs.Int("heartbeat-clients", 256, "concurrent clients sending heartbeats")
 		dur := fs.Duration("duration", 5*time.Second, "how long the heartbeat load runs")
 		run = func(dir string) error {
-			return bench.Signin(ctx, bench.SigninConfig{DSN: *db, DataDir: dir, Processes: *procs, Agents: *agents, Clients: *clients, Duration: *dur, Out: stdout})
+			return bench.Signin(ctx, bench.SigninConfig{DSN: *db, DataDir: dir, Processes: *procs, Agents: *agents, Clients: *clients, BeatClients: *beaters, Duration: *dur, Out: stdout})
 		}
 	default:
 		fmt.Fprintf(stderr, "seatkeeper bench: unknown benchmark %q\nUsage: seatkeeper %s\n", args[0], usage)
