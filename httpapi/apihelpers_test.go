@@ -188,11 +188,13 @@ func (e *env) auditRecords(account string) []seatkeeper.AuditRecord {
 }
 
 // state is everything the API shows of an account, read as the operator:
-// comparing two states says whether anything was written in between.
+// comparing two states says whether anything was written in between. Live
+// sessions (with their expiry, which a heartbeat moves) and pools are part
+// of it.
 func (e *env) state(account string) string {
 	e.t.Helper()
 	var b strings.Builder
-	for _, p := range []string{"", "/users?limit=1000", "/subscriptions", "/settings", "/roles", "/licenses", "/audit"} {
+	for _, p := range []string{"", "/users?limit=1000", "/subscriptions", "/settings", "/roles", "/licenses", "/audit", "/sessions", "/pools"} {
 		r := e.must(200, "GET", "/v1/accounts/"+account+p, nil)
 		fmt.Fprintf(&b, "%s: %s\n", p, r.Body)
 	}

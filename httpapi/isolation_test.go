@@ -5,21 +5,24 @@ package httpapi_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // tenants is two accounts, a and b, each with a user who is an account
-// admin ("boss"), a QM user ("u1") holding a custom role, and a spare
-// custom role; and the admin, app and reader tokens of each.
+// admin ("boss"), a QM user ("u1") holding a custom role and signed in to
+// the portal, a member of a concurrent pool ("agent") in a work session,
+// and a spare custom role; and the admin, app and reader tokens of each.
 type tenants struct {
-	tokens   map[string]map[string]string // account -> kind -> secret
-	tokenIDs map[string]map[string]string // account -> kind -> id
+	tokens     map[string]map[string]string // account -> kind -> secret
+	tokenIDs   map[string]map[string]string // account -> kind -> id
+	sessionIDs map[string]map[string]string // account -> user -> id of a live session
 }
 
 func setupTenants(e *env) tenants {
 	e.t.Helper()
-	ts := tenants{tokens: map[string]map[string]string{}, tokenIDs: map[string]map[string]string{}}
+	ts := tenants{tokens: map[string]map[string]string{}, tokenIDs: map[string]map[string]string{}, sessionIDs: map[string]map[string]string{}}
 	for _, acct := range []string{"a", "b"} {
 		e.newAccount(acct, "contact-center")
 		e.subscribe(acct, "essentials", "named", 5)
@@ -32,6 +35,20 @@ func setupTenants(e *env) tenants {
 		e.must(201, "PUT", "/v1/accounts/"+acct+"/roles/qm/reviewer", map[string]any{"permissions": []string{"qm.reports.view"}})
 		e.must(201, "PUT", "/v1/accounts/"+acct+"/roles/qm/spare", map[string]any{"permissions": []string{"qm.reports.view"}})
 		e.grantRole(acct, "u1", "qm", "reviewer")
+		e.subscribe(acct, "premium", "concurrent", 2)
+		e.newUser(acct, "agent")
+		e.must(201, "PUT", "/v1/accounts/"+acct+"/users/agent/licenses/premium", nil)
+		ts.sessionIDs[acct] = map[string]string{}
+		for user, kind := range map[string]string{"agent": "work_session", "u1": "portal"} {
+			var s struct {
+				ID string `json:"id"`
+			}
+			e.must(201, "POST", "/v1/accounts/"+acct+"/sessions", map[string]string{"user": user, "kind": kind}).JSON(e.t, &s)
+			if s.ID == "" {
+				e.t.Fatalf("session of %s in %s without an id", user, acct)
+			}
+			ts.sessionIDs[acct][user] = s.ID
+		}
 		ts.tokens[acct], ts.tokenIDs[acct] = map[string]string{}, map[string]string{}
 		for _, kind := range []string{"admin", "app", "reader"} {
 			ts.tokenIDs[acct][kind], ts.tokens[acct][kind] = e.newToken(acct, kind)
@@ -63,13 +80,24 @@ func accountRoutes(e *env, acct string, ts tenants) []accountRoute {
 		if strings.Contains(path, "/users/{user}/roles/") {
 			role = "reviewer"
 		}
+		// {id} is a token id on the tokens routes and a session id (of a
+		// live work session in a pool) on the sessions routes.
+		id := ts.tokenIDs[acct]["reader"]
+		if strings.Contains(path, "/sessions/{id}") {
+			id = ts.sessionIDs[acct]["agent"]
+		} else if !strings.Contains(path, "/tokens/{id}") && strings.Contains(path, "{id}") {
+			e.t.Fatalf("route %s has an {id} this test does not know: add it", pattern)
+		}
 		path = strings.NewReplacer("{account}", acct, "{user}", "u1", "{license}", "qm", "{service}", "qm",
-			"{role}", role, "{id}", ts.tokenIDs[acct]["reader"]).Replace(path)
+			"{role}", role, "{id}", id).Replace(path)
 		if strings.Contains(path, "{") {
 			e.t.Fatalf("route %s has a path value this test does not know: add it", pattern)
 		}
 		if strings.HasSuffix(path, "/check") {
 			path += "?feature=qm.evaluations"
+		}
+		if strings.HasSuffix(path, "/reports/license-usage") {
+			path += "?from=2026-11-01&to=2026-11-01&interval=1h"
 		}
 		var body any
 		switch {
@@ -85,6 +113,11 @@ func accountRoutes(e *env, acct string, ts tenants) []accountRoute {
 			body = map[string]any{"qm": map[string]any{"analyze_recordings": true}}
 		case method == "PUT" && strings.Contains(pattern, "/roles/{service}/{role}") && !strings.Contains(pattern, "/users/"):
 			body = map[string]any{"permissions": []string{"qm.scorecards.manage"}}
+		case method == "POST" && strings.HasSuffix(pattern, "/sessions"):
+			body = map[string]any{"user": "agent", "kind": "api"}
+		case method == "POST" && strings.HasSuffix(pattern, "/usage/events"):
+			body = map[string]any{"events": []map[string]any{{"type": "presence.start", "user": "agent", "license": "premium",
+				"kind": "work_session", "session": "imported-1", "at": "2026-11-01T09:00:00Z"}}}
 		}
 		out = append(out, accountRoute{pattern: pattern, method: method, path: path, body: body})
 	}
@@ -97,8 +130,8 @@ func TestIsolation_OtherTenantGets404(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		ts := setupTenants(e)
 		routes := accountRoutes(e, "a", ts)
-		// Every endpoint class of §4.1–§4.3, §4.7 and §5 so far.
-		if got, min := len(routes), 24; got < min {
+		// Every endpoint class of §4.1–§4.5, §4.7 and §5 so far.
+		if got, min := len(routes), 33; got < min {
 			t.Fatalf("only %d account routes registered, want at least %d: %v", got, min, e.API.Routes())
 		}
 		beforeA, beforeB := e.state("a"), e.state("b")
@@ -134,6 +167,9 @@ func TestIsolation_OtherTenantGets404(t *testing.T) {
 			e := e.withT(t)
 			e.sameState("a", beforeA)
 			e.sameState("b", beforeB)
+			if got := e.imported("a"); len(got) != 0 {
+				t.Errorf("b's tokens imported %d events into a's ledger", len(got))
+			}
 			// a's tokens still work: b could not revoke them.
 			for kind, tok := range ts.tokens["a"] {
 				if got := e.do(tok, "GET", "/v1/accounts/a", nil).Status; got != 200 {
@@ -158,6 +194,32 @@ func TestIsolation_OtherTenantGets404(t *testing.T) {
 			if d.Allowed || d.Code != "user_not_found" {
 				t.Errorf("decision on b's user through a: %+v", d)
 			}
+			before := e.state("b")
+			wantProblem(t, e.do(ts.tokens["a"]["app"], "POST", "/v1/accounts/a/sessions", map[string]string{"user": "only_in_b", "kind": "portal"}), 404, "not_found")
+			e.sameState("b", before)
+		})
+		t.Run("session_id_of_other_tenant", func(t *testing.T) {
+			e := e.withT(t)
+			// a's tokens name b's live session under a's own path: there is
+			// no such session in a (not_found, not session_ended), and b's
+			// session is neither extended nor ended.
+			before := e.state("b")
+			bSession := ts.sessionIDs["b"]["agent"]
+			for _, tok := range []string{ts.tokens["a"]["app"], ts.tokens["a"]["admin"]} {
+				wantProblem(t, e.do(tok, "POST", "/v1/accounts/a/sessions/"+bSession+"/heartbeat", nil), 404, "not_found")
+				wantProblem(t, e.do(tok, "DELETE", "/v1/accounts/a/sessions/"+bSession, nil), 404, "not_found")
+			}
+			e.sameState("b", before)
+			var list struct {
+				Items []struct {
+					ID string `json:"id"`
+				} `json:"items"`
+			}
+			e.mustAs(ts.tokens["a"]["reader"], 200, "GET", "/v1/accounts/a/sessions?user=agent", nil).JSON(t, &list)
+			if len(list.Items) != 1 || list.Items[0].ID != ts.sessionIDs["a"]["agent"] {
+				t.Errorf("a's sessions of agent: %+v, want only %s", list.Items, ts.sessionIDs["a"]["agent"])
+			}
+			e.mustAs(ts.tokens["b"]["app"], 200, "POST", "/v1/accounts/b/sessions/"+bSession+"/heartbeat", nil)
 		})
 	})
 }
@@ -172,6 +234,14 @@ func TestIsolation_AccessRules(t *testing.T) {
 			"DELETE /v1/accounts/{account}":                         true,
 			"PUT /v1/accounts/{account}/subscriptions/{license}":    true,
 			"DELETE /v1/accounts/{account}/subscriptions/{license}": true,
+			"POST /v1/accounts/{account}/usage/events":              true,
+		}
+		// Presence routes: operator, admin and app tokens, an app token
+		// without an acting user too; never readers.
+		presenceOnly := map[string]bool{
+			"POST /v1/accounts/{account}/sessions":                true,
+			"POST /v1/accounts/{account}/sessions/{id}/heartbeat": true,
+			"DELETE /v1/accounts/{account}/sessions/{id}":         true,
 		}
 		writes := 0
 		for _, rt := range routes {
@@ -188,6 +258,9 @@ func TestIsolation_AccessRules(t *testing.T) {
 					r := e.withT(t).do(ts.tokens["a"]["reader"], rt.method, rt.path, rt.body, "Seatkeeper-Acting-User: boss")
 					wantProblem(t, r, 403, "forbidden")
 				})
+				if presenceOnly[rt.pattern] {
+					return // app tokens may: see presence_app_and_admin below
+				}
 				t.Run("app_without_acting_user", func(t *testing.T) {
 					wantProblem(t, e.withT(t).do(ts.tokens["a"]["app"], rt.method, rt.path, rt.body), 403, "forbidden")
 				})
@@ -206,20 +279,26 @@ func TestIsolation_AccessRules(t *testing.T) {
 				}
 			})
 		}
-		if writes < 14 {
+		if writes < 20 {
 			t.Errorf("only %d write routes checked", writes)
 		}
-		for p := range operatorOnly {
-			found := false
-			for _, rt := range routes {
-				found = found || rt.pattern == p
-			}
-			if !found {
-				t.Errorf("operator-only route %s is not registered", p)
+		for _, known := range []map[string]bool{operatorOnly, presenceOnly} {
+			for p := range known {
+				found := false
+				for _, rt := range routes {
+					found = found || rt.pattern == p
+				}
+				if !found {
+					t.Errorf("route %s is not registered", p)
+				}
 			}
 		}
 		t.Run("a_unchanged", func(t *testing.T) {
-			e.withT(t).sameState("a", before)
+			e := e.withT(t)
+			e.sameState("a", before)
+			if got := e.imported("a"); len(got) != 0 {
+				t.Errorf("refused requests imported %d events into a's ledger", len(got))
+			}
 		})
 		t.Run("reader_reads", func(t *testing.T) {
 			e := e.withT(t)
@@ -248,6 +327,59 @@ func TestIsolation_AccessRules(t *testing.T) {
 				wantProblem(t, e.do("", "PUT", "/v1/accounts/a/users/u9", map[string]any{}, hs...), 401, "unauthenticated")
 			}
 			e.sameState("a", before)
+		})
+		// Last, as it changes a: what the presence routes allow, they do.
+		t.Run("presence_app_and_admin", func(t *testing.T) {
+			e := e.withT(t)
+			liveIDs := func() []string {
+				var list struct {
+					Items []struct {
+						ID string `json:"id"`
+					} `json:"items"`
+				}
+				e.must(200, "GET", "/v1/accounts/a/sessions?user=agent", nil).JSON(t, &list)
+				var ids []string
+				for _, s := range list.Items {
+					ids = append(ids, s.ID)
+				}
+				return ids
+			}
+			for _, c := range []struct {
+				name, token string
+				headers     []string
+			}{
+				{"app_without_acting_user", ts.tokens["a"]["app"], nil},
+				{"app_acting_member_without_permission", ts.tokens["a"]["app"], []string{"Seatkeeper-Acting-User: u1"}},
+				{"app_acting_unknown_user", ts.tokens["a"]["app"], []string{"Seatkeeper-Acting-User: nobody"}},
+				{"admin", ts.tokens["a"]["admin"], nil},
+			} {
+				var s struct {
+					ID   string `json:"id"`
+					User string `json:"user"`
+				}
+				e.mustAs(c.token, 201, "POST", "/v1/accounts/a/sessions", map[string]string{"user": "agent", "kind": "api"}, c.headers...).JSON(t, &s)
+				if s.ID == "" || s.User != "agent" || !slices.Contains(liveIDs(), s.ID) {
+					t.Errorf("%s: session %+v is not live", c.name, s)
+					continue
+				}
+				e.mustAs(c.token, 200, "POST", "/v1/accounts/a/sessions/"+s.ID+"/heartbeat", nil, c.headers...)
+				e.mustAs(c.token, 204, "DELETE", "/v1/accounts/a/sessions/"+s.ID, nil, c.headers...)
+				if slices.Contains(liveIDs(), s.ID) {
+					t.Errorf("%s: session %s still live after DELETE", c.name, s.ID)
+				}
+			}
+			if got, want := liveIDs(), []string{ts.sessionIDs["a"]["agent"]}; !slices.Equal(got, want) {
+				t.Errorf("agent's live sessions %v, want %v", got, want)
+			}
+			// Ending a user's sessions is user management: an app token acting
+			// for the account admin may.
+			var out struct {
+				Ended int `json:"ended"`
+			}
+			e.mustAs(ts.tokens["a"]["app"], 200, "DELETE", "/v1/accounts/a/users/u1/sessions", nil, "Seatkeeper-Acting-User: boss").JSON(t, &out)
+			if out.Ended != 1 {
+				t.Errorf("ended %d sessions of u1, want 1", out.Ended)
+			}
 		})
 	})
 }

@@ -385,12 +385,15 @@ func TestOpenAPIAccessMatchesRoutes(t *testing.T) {
 		}
 		perm, isPerm := strings.CutPrefix(op.Access, "permission:")
 		restricted := isPerm || op.Access == "operator" || op.Access == "admin"
-		if !restricted && op.Access != "any_token" && op.Access != "account_token" {
+		// presence: operator, admin and app tokens (an app token needs no
+		// acting user); reader tokens are refused.
+		presence := op.Access == "presence"
+		if !restricted && !presence && op.Access != "any_token" && op.Access != "account_token" {
 			t.Errorf("%s: unknown x-seatkeeper-access %q", op.route(), op.Access)
 			continue
 		}
-		if _, ok := op.Responses["403"]; ok != restricted {
-			t.Errorf("%s: access %s: documents a 403 response: %v, want %v", op.route(), op.Access, ok, restricted)
+		if _, ok := op.Responses["403"]; ok != (restricted || presence) {
+			t.Errorf("%s: access %s: documents a 403 response: %v, want %v", op.route(), op.Access, ok, restricted || presence)
 		}
 		if !strings.Contains(op.Description, "Who may call it") {
 			t.Errorf("%s: the description does not say who may call it", op.route())
@@ -409,9 +412,16 @@ func TestOpenAPIAccessMatchesRoutes(t *testing.T) {
 			return 0
 		}
 		tries := []try{
-			{"a reader token", reader, "", refused(restricted)},
+			{"a reader token", reader, "", refused(restricted || presence)},
 			{"an app token", app, "", refused(restricted)},
 			{"an admin token", admin, "", refused(op.Access == "operator")},
+		}
+		if presence {
+			// The acting user is neither needed nor checked: not even one
+			// that does not exist makes a difference, for either kind.
+			tries = append(tries,
+				try{"an app token acting for a user that does not exist", app, "openapi-test-nobody", 0},
+				try{"a reader token acting for a user that does not exist", reader, "openapi-test-nobody", http.StatusForbidden})
 		}
 		if isPerm {
 			u := actingUsers[perm]

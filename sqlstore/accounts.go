@@ -159,6 +159,14 @@ func (t *tx) eventAt(at time.Time, account, typ, user, license, kind, session, s
 	t.events = append(t.events, []any{account, micros(at), typ, user, license, kind, session, source, quantity})
 }
 
+// stampedEvent appends to the ledger an event timed when its counters are
+// settled, under their lock: a sign-in admitted because a place was freed
+// is then never recorded before that place was freed, so the ledger never
+// shows the pool over its cap (R4).
+func (t *tx) stampedEvent(account, typ, user, license, kind, session string) {
+	t.stamped = append(t.stamped, []any{account, int64(0), typ, user, license, kind, session, "", 0})
+}
+
 // PutAccount implements seatkeeper.AccountService.
 func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeeper.Account) (seatkeeper.Account, bool, error) {
 	var fields []seatkeeper.FieldError

@@ -92,7 +92,7 @@ func (s *Store) StartSession(ctx context.Context, by seatkeeper.Actor, account, 
 		}
 		t.later("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, timeout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			out.ID, account, user, kind, pool, micros(now), micros(now), micros(out.ExpiresAt), timeout.Microseconds())
-		t.eventAt(now, account, seatkeeper.EventPresenceStart, user, pool, kind, out.ID, "", 0)
+		t.stampedEvent(account, seatkeeper.EventPresenceStart, user, pool, kind, out.ID)
 		if key != "" {
 			body, _ := json.Marshal(out)
 			t.later("INSERT INTO idempotency (account, key, request, status, body, created_at) VALUES (?, ?, ?, 201, ?, ?)", account, key, request, string(body), micros(now))
@@ -157,12 +157,13 @@ func (t *tx) admit(st *acctState, pool, user string, now time.Time, out *seatkee
 type ended struct {
 	id, account, user, pool, kind string
 	at                            time.Time
+	expired                       bool // ended at its expiry, not now
 }
 
 // endSessions ends the live sessions the condition selects, at `at`, or
 // — when atExpiry — at each one's own expiry, and does what follows.
 func (t *tx) endSessions(set, where string, args ...any) ([]ended, error) {
-	rows, err := t.query("UPDATE sessions SET "+set+" WHERE "+where+" RETURNING id, account, user_id, pool, kind, ended_at", args...)
+	rows, err := t.query("UPDATE sessions SET "+set+" WHERE "+where+" RETURNING id, account, user_id, pool, kind, ended_at, end_reason", args...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,11 +171,12 @@ func (t *tx) endSessions(set, where string, args ...any) ([]ended, error) {
 	for rows.Next() {
 		var e ended
 		var at int64
-		if err := rows.Scan(&e.id, &e.account, &e.user, &e.pool, &e.kind, &at); err != nil {
+		var reason string
+		if err := rows.Scan(&e.id, &e.account, &e.user, &e.pool, &e.kind, &at, &reason); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		e.at = fromMicros(at)
+		e.at, e.expired = fromMicros(at), reason == "expired"
 		out = append(out, e)
 	}
 	rows.Close()
@@ -196,7 +198,11 @@ func (t *tx) endExpired(cond string, now time.Time, args ...any) ([]ended, error
 // user whose last presence in a pool ended frees a place (R5).
 func (t *tx) afterEnd(es []ended) error {
 	for _, e := range es {
-		t.eventAt(e.at, e.account, seatkeeper.EventPresenceEnd, e.user, e.pool, e.kind, e.id, "", 0)
+		if e.expired {
+			t.eventAt(e.at, e.account, seatkeeper.EventPresenceEnd, e.user, e.pool, e.kind, e.id, "", 0) // R6: at its expiry
+		} else {
+			t.stampedEvent(e.account, seatkeeper.EventPresenceEnd, e.user, e.pool, e.kind, e.id)
+		}
 		if err := t.changed(e.account, e.user); err != nil {
 			return err
 		}
@@ -214,9 +220,7 @@ func (t *tx) afterEnd(es []ended) error {
 		if _, err := t.exec("DELETE FROM pool_users WHERE account = ? AND license = ? AND user_id = ?", e.account, e.pool, e.user); err != nil {
 			return err
 		}
-		if _, err := t.exec("UPDATE pools SET in_use = in_use - 1 WHERE account = ? AND license = ?", e.account, e.pool); err != nil {
-			return err
-		}
+		t.countIn(e.account, "pools", e.pool, -1)
 	}
 	return nil
 }

@@ -32,6 +32,7 @@ type tx struct {
 	stmts    []stmt
 	audits   [][]any
 	events   [][]any
+	stamped  [][]any // events timed at settlement (see stampedEvent)
 	notes    []string
 	counts   map[counter]int // taken (> 0) or freed (< 0) at flush
 	countSts map[string]*acctState
@@ -136,11 +137,16 @@ func (t *tx) seat(st *acctState, license string, delta int) {
 }
 
 func (t *tx) count(st *acctState, table, license string, delta int) {
+	t.countIn(st.account.ID, table, license, delta)
+	t.countSts[st.account.ID] = st
+}
+
+// countIn is count for a counter that needs no account state (a free).
+func (t *tx) countIn(account, table, license string, delta int) {
 	if t.counts == nil {
 		t.counts, t.countSts = map[counter]int{}, map[string]*acctState{}
 	}
-	t.counts[counter{table, st.account.ID, license}] += delta
-	t.countSts[st.account.ID] = st
+	t.counts[counter{table, account, license}] += delta
 }
 
 const (
@@ -186,10 +192,28 @@ func (t *tx) flush() error {
 	} else {
 		err = t.flushEach(takes, frees)
 	}
+	if err == nil && !t.deferCounts {
+		err = t.flushStamped() // after the counters: their lock is held
+	}
 	t.stmts, t.audits, t.events, t.notes = nil, nil, nil, nil
 	if !t.deferCounts {
 		t.counts = nil
 	}
+	return err
+}
+
+// flushStamped writes the stamped events, timed now.
+func (t *tx) flushStamped() error {
+	if len(t.stamped) == 0 {
+		return nil
+	}
+	now := micros(t.s.Now())
+	for _, e := range t.stamped {
+		e[1] = now
+	}
+	var args []any
+	_, err := t.exec(eventInsert+rowsOf(t.stamped, &args), args...)
+	t.stamped = nil
 	return err
 }
 
@@ -447,9 +471,11 @@ type writeOp struct {
 	after []func()
 	ready chan struct{}
 
-	// What the op takes and frees, left to the end of the batch.
+	// What the op takes and frees, and its stamped events, left to the
+	// end of the batch.
 	counts   map[counter]int
 	countSts map[string]*acctState
+	stamped  [][]any
 }
 
 const maxBatch = 128
@@ -571,7 +597,7 @@ type batchRun struct {
 // kept for settle; otherwise it is applied, and checked, at its flush. The
 // error returned is the batch's own; the write's is in op.err.
 func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
-	op.err, op.after, op.counts, op.countSts = nil, nil, nil, nil
+	op.err, op.after, op.counts, op.countSts, op.stamped = nil, nil, nil, nil, nil
 	if err := op.ctx.Err(); err != nil {
 		op.err = err
 		return nil
@@ -587,7 +613,7 @@ func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 		op.err = t.flush()
 	}
 	if op.err == nil {
-		op.after, op.counts, op.countSts = t.after, t.counts, t.countSts
+		op.after, op.counts, op.countSts, op.stamped = t.after, t.counts, t.countSts, t.stamped
 		if deferred {
 			for c, d := range op.counts {
 				b.cache.pending[c] += d
@@ -610,6 +636,7 @@ func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 // in order.
 func (b *batchRun) settle(all []*writeOp) error {
 	batch, rest := all, len(all) // settle batch; run all[rest:] again afterwards
+	tries := 0
 	for len(batch) > 0 {
 		total := map[counter]int{}
 		sts := map[string]*acctState{}
@@ -628,8 +655,16 @@ func (b *batchRun) settle(all []*writeOp) error {
 			return err
 		}
 		t := &tx{Tx: b.tx, ctx: context.Background(), s: batch[0].s, writing: true, counts: total, countSts: sts}
-		err := t.flush()
+		err := t.flush() // counters, then the stamped events of the settled writes
 		if err == nil {
+			for _, op := range batch {
+				if op.err == nil {
+					t.stamped = append(t.stamped, op.stamped...)
+				}
+			}
+			if err := t.flushStamped(); err != nil {
+				return err
+			}
 			break
 		}
 		full := fullCounter(err)
@@ -656,8 +691,22 @@ func (b *batchRun) settle(all []*writeOp) error {
 			}
 		}
 		if k < 0 {
-			return err // cannot happen: the totals did not fit
+			// Places were freed (by another process) since the totals were
+			// refused: they may fit now. Try again, a few times; then fall
+			// back to running every write on its own checks.
+			if tries++; tries < 5 {
+				continue
+			}
+			rest = 0
+			if _, err := b.tx.Exec("ROLLBACK TO op0"); err != nil {
+				return err
+			}
+			clear(b.cache.states)
+			clear(b.cache.pending)
+			batch = nil
+			break
 		}
+
 		// Go back to before write k: it is refused; the ones after it will
 		// run again once the ones before it are settled.
 		if _, err := b.tx.Exec(fmt.Sprintf("ROLLBACK TO op%d", k)); err != nil {
@@ -675,7 +724,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 			}
 		}
 		batch[k].err = noRoomAt(t, *full, room-prefix)
-		batch[k].after, batch[k].counts = nil, nil
+		batch[k].after, batch[k].counts, batch[k].stamped = nil, nil, nil
 		batch, rest = batch[:k], k+1
 	}
 	for i := rest; i < len(all); i++ {

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper/metering"
+	"github.com/seatkeeper/seatkeeper/sqlstore/sqlstoretest"
+)
+
+// cluster is three server processes on one database, one of which may be
+// killed and restarted at any moment.
+type cluster struct {
+	t     *testing.T
+	dsn   string
+	mu    sync.Mutex
+	procs []*proc
+}
+
+func (c *cluster) pick() *proc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.procs[rand.IntN(len(c.procs))]
+}
+
+// try sends one request to one random process; a dead process is an error.
+func (c *cluster) try(method, path string, body any, headers ...string) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.pick().base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+testOperatorSecret)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	return res.StatusCode, out, err
+}
+
+// do retries through random processes until one answers.
+func (c *cluster) do(method, path string, body any, headers ...string) (int, []byte) {
+	for attempt := 0; ; attempt++ {
+		status, out, err := c.try(method, path, body, headers...)
+		if err == nil && status < 500 {
+			return status, out
+		}
+		if attempt > 200 {
+			c.t.Errorf("%s %s: no process answered: %v %d %s", method, path, err, status, out)
+			return 0, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestShiftChangeWithACrash: thousands of agents sign in, heartbeat and
+// sign out through three server processes sharing PostgreSQL while one
+// process is killed (SIGKILL) and restarted. Afterwards the ledger shows
+// that the pool never went over its cap at any instant (R4), that every
+// acknowledged sign-in is there, that no session was opened twice, and
+// that every session has exactly one end.
+func TestShiftChangeWithACrash(t *testing.T) {
+	dsn := sqlstoretest.PostgresDSN(t)
+	if testing.Short() {
+		t.Skip("starts and kills server processes")
+	}
+	c := &cluster{t: t, dsn: dsn}
+	c.procs = []*proc{startServe(t, dsn)}
+	c.procs = append(c.procs, startServe(t, dsn), startServe(t, dsn))
+	const agents, workers, capacity = 2000, 48, 30
+	p := c.procs[0]
+	p.must(t, 201, "PUT", "/v1/accounts/cc", map[string]string{"name": "Contact center", "region": "us"})
+	p.must(t, 201, "PUT", "/v1/accounts/cc/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": capacity - 5, "overage_allowance": 5})
+	var setup sync.WaitGroup
+	for w := range 8 {
+		setup.Add(1)
+		go func() {
+			defer setup.Done()
+			for i := w; i < agents; i += 8 {
+				p.must(t, 201, "PUT", fmt.Sprintf("/v1/accounts/cc/users/a%d", i), map[string]any{})
+				p.must(t, 201, "PUT", fmt.Sprintf("/v1/accounts/cc/users/a%d/licenses/essentials", i), nil)
+			}
+		}()
+	}
+	setup.Wait()
+
+	var (
+		mu       sync.Mutex
+		acked    = map[string]string{} // session id -> agent
+		admitted atomic.Int64
+		refused  atomic.Int64
+		next     atomic.Int64
+	)
+	crash := make(chan struct{})
+	go func() {
+		defer close(crash)
+		time.Sleep(1500 * time.Millisecond)
+		c.mu.Lock()
+		victim := c.procs[1]
+		c.mu.Unlock()
+		victim.cmd.Process.Kill() // SIGKILL: no draining, batches cut off mid-way
+		victim.cmd.Wait()
+		time.Sleep(300 * time.Millisecond)
+		restarted := startServe(t, dsn)
+		c.mu.Lock()
+		c.procs[1] = restarted
+		c.mu.Unlock()
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= agents {
+					return
+				}
+				agent := fmt.Sprintf("a%d", i)
+				// The key makes a sign-in whose answer was lost in the crash
+				// safe to send again: it returns the same session.
+				key := fmt.Sprintf("signin-%d", i)
+				var sess struct {
+					ID string `json:"id"`
+				}
+				status, out := c.do("POST", "/v1/accounts/cc/sessions", map[string]string{"user": agent, "kind": "work_session"}, "Idempotency-Key", key)
+				switch status {
+				case 201:
+					json.Unmarshal(out, &sess)
+					admitted.Add(1)
+					mu.Lock()
+					acked[sess.ID] = agent
+					mu.Unlock()
+				case 409:
+					refused.Add(1)
+					continue
+				default:
+					t.Errorf("sign-in %s: %d %s", agent, status, out)
+					continue
+				}
+				for range rand.IntN(3) {
+					time.Sleep(time.Duration(rand.IntN(5)) * time.Millisecond)
+					if status, out := c.do("POST", "/v1/accounts/cc/sessions/"+sess.ID+"/heartbeat", nil); status != 200 {
+						t.Errorf("heartbeat %s: %d %s", sess.ID, status, out)
+					}
+				}
+				if status, out := c.do("DELETE", "/v1/accounts/cc/sessions/"+sess.ID, nil); status != 204 && status != 404 {
+					t.Errorf("sign-out %s: %d %s", sess.ID, status, out)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-crash
+	if admitted.Load() < agents/2 || refused.Load() == 0 {
+		t.Logf("admitted %d, refused %d", admitted.Load(), refused.Load())
+	}
+
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(context.Background(), `SELECT type, session, user_id, at FROM usage_events
+		WHERE account = 'cc' AND type IN ('presence.start', 'presence.end') ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	starts, ends := map[string]int{}, map[string]int{}
+	var intervals []metering.Interval
+	open := map[string]*metering.Interval{}
+	for rows.Next() {
+		var typ, session, user string
+		var at int64
+		if err := rows.Scan(&typ, &session, &user, &at); err != nil {
+			t.Fatal(err)
+		}
+		when := time.UnixMicro(at)
+		if typ == "presence.start" {
+			starts[session]++
+			open[session] = &metering.Interval{User: user, Start: when}
+		} else {
+			ends[session]++
+			if iv := open[session]; iv != nil {
+				iv.End = when
+				intervals = append(intervals, *iv)
+				delete(open, session)
+			}
+		}
+	}
+	rows.Close()
+	for id, agent := range acked {
+		if starts[id] != 1 {
+			t.Errorf("acknowledged sign-in %s of %s has %d starts in the ledger", id, agent, starts[id])
+		}
+	}
+	for id, n := range starts {
+		if n != 1 {
+			t.Errorf("session %s was opened %d times", id, n)
+		}
+		if ends[id] != 1 {
+			t.Errorf("session %s has %d ends, want exactly 1", id, ends[id])
+		}
+	}
+	if len(starts) != len(acked) {
+		t.Errorf("%d sessions in the ledger, %d acknowledged", len(starts), len(acked))
+	}
+	peak := 0
+	for _, s := range metering.Occupancy(intervals, time.Now()) {
+		peak = max(peak, s.Count)
+	}
+	if peak > capacity {
+		t.Errorf("the pool held %d users at once, over its cap of %d", peak, capacity)
+	}
+	if peak < capacity/2 {
+		t.Errorf("peak %d: the storm never pressed on the cap of %d", peak, capacity)
+	}
+	t.Logf("%d agents: %d admitted, %d refused (pool_exhausted), peak %d of %d, one process killed and restarted",
+		agents, admitted.Load(), refused.Load(), peak, capacity)
+}
