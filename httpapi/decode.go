@@ -17,12 +17,20 @@ import (
 // MaxBody is the largest request body accepted (SPEC §4.8).
 const MaxBody = 1 << 20
 
+// MaxImportBody is the limit for a ledger import, whose 10,000 events do
+// not fit in MaxBody.
+const MaxImportBody = 8 << 20
+
 // readBody reads the whole body, refusing more than MaxBody.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	return readBodyUpTo(w, r, MaxBody)
+}
+
+func readBodyUpTo(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, seatkeeper.Errorf(seatkeeper.ETooLarge, "the body is larger than %d bytes", MaxBody)
+		return nil, seatkeeper.Errorf(seatkeeper.ETooLarge, "the body is larger than %d bytes", limit)
 	}
 	if err != nil {
 		return nil, seatkeeper.Errorf(seatkeeper.EInvalid, "cannot read the body: %v", err)

@@ -135,8 +135,13 @@ type importEvent struct {
 
 // importEvents is the operator's ledger import (SPEC §4.5).
 func (s *Server) importEvents(w http.ResponseWriter, r *http.Request) {
+	body, err := readBodyUpTo(w, r, MaxImportBody)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var b importBody
-	if err := decodeBody(w, r, &b); err != nil {
+	if err := DecodeJSON(body, &b); err != nil {
 		s.fail(w, r, err)
 		return
 	}

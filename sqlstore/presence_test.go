@@ -321,3 +321,26 @@ func TestR4_ParallelSignInsHonorCap(t *testing.T) {
 		}
 	})
 }
+
+// TestR4_GainingAPoolEndsOlderPresences: presences started outside a pool
+// end when the user is given a concurrent plan, so that nobody uses the
+// plan without a place in its pool.
+func TestR4_GainingAPoolEndsOlderPresences(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		poolAccount(t, s, 1, 0, 1)
+		mustUser(t, s, "acme", "ann")
+		if _, err := signIn(s, "ann", seatkeeper.KindPortal); err != nil { // in no pool yet
+			t.Fatal(err)
+		}
+		mustAssign(t, s, "acme", "ann", "essentials")
+		if live, _ := s.Sessions(context.Background(), "acme", "ann"); len(live) != 0 {
+			t.Errorf("ann keeps %d presences from before her plan", len(live))
+		}
+		if _, err := signIn(s, "u0", seatkeeper.KindPortal); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := signIn(s, "ann", seatkeeper.KindPortal); code(err) != seatkeeper.EPoolExhausted {
+			t.Errorf("ann signing in to a full pool: %v", err)
+		}
+	})
+}

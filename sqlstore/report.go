@@ -75,46 +75,79 @@ func (t *tx) usageIntervals(account string, sub seatkeeper.Subscription, lo, hi 
 		startType, endType, key = seatkeeper.EventAssignmentAdd, seatkeeper.EventAssignmentRemove, "user_id"
 	}
 	from := lo.Add(-lookBehind)
-	rows, err := t.query(`SELECT type, user_id, `+key+`, at FROM usage_events
-		WHERE account = ? AND license = ? AND type IN (?, ?, ?) AND at >= ? AND at < ? ORDER BY at, id`,
-		account, sub.License, startType, endType, seatkeeper.EventPresenceDenied, micros(from), micros(hi))
+	order := ""
+	if sub.Model != "concurrent" {
+		order = " ORDER BY at, id" // a user's seats pair up in time order; sessions pair up by id
+	}
+	rows, err := t.query(`SELECT CASE type WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, user_id, `+key+`, at FROM usage_events
+		WHERE account = ? AND license = ? AND type IN (?, ?, ?) AND at >= ? AND at < ?`+order,
+		startType, endType, account, sub.License, startType, endType, seatkeeper.EventPresenceDenied, micros(from), micros(hi))
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rows.Close()
-	open := map[string]*metering.Interval{}
+	type half struct {
+		user         string
+		start, end   int64
+		seenS, seenE bool
+	}
+	byKey := map[string]*half{}
+	users := map[string]string{} // interned user ids
+	var keys []string
 	var out []metering.Interval
 	var denied []time.Time
+	var kind int
+	var userB, keyB sql.RawBytes // no allocation per row: a million rows are read
+	var at int64
 	for rows.Next() {
-		var typ, user, k string
-		var at int64
-		if err := rows.Scan(&typ, &user, &k, &at); err != nil {
+		if err := rows.Scan(&kind, &userB, &keyB, &at); err != nil {
 			return nil, nil, err
 		}
-		when := fromMicros(at)
-		switch typ {
-		case seatkeeper.EventPresenceDenied:
-			denied = append(denied, when)
-		case startType:
-			if _, ok := open[k]; !ok {
-				open[k] = &metering.Interval{User: user, Start: when}
-			}
-		case endType:
-			iv, ok := open[k]
+		if kind == 2 {
+			denied = append(denied, fromMicros(at))
+			continue
+		}
+		h := byKey[string(keyB)]
+		if h == nil {
+			user, ok := users[string(userB)]
 			if !ok {
-				// It began before the look-behind: it counts from there.
-				iv = &metering.Interval{User: user, Start: from}
+				user = string(userB)
+				users[user] = user
 			}
-			delete(open, k)
-			iv.End = when
-			out = append(out, *iv)
+			k := string(keyB)
+			h = &half{user: user}
+			byKey[k] = h
+			keys = append(keys, k)
+		}
+		if kind == 0 && !h.seenS {
+			h.start, h.seenS = at, true
+		} else if kind == 1 {
+			h.end, h.seenE = at, true
+			if order != "" { // a seat: the next add starts a new interval
+				if !h.seenS {
+					h.start = micros(from)
+				}
+				out = append(out, metering.Interval{User: h.user, Start: fromMicros(h.start), End: fromMicros(h.end)})
+				delete(byKey, string(keyB))
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
-	for _, iv := range open {
-		out = append(out, *iv) // still open at hi
+	for _, k := range keys {
+		h := byKey[k]
+		if h == nil {
+			continue
+		}
+		if !h.seenS {
+			h.start = micros(from) // it began before the look-behind: it counts from there
+		}
+		iv := metering.Interval{User: h.user, Start: fromMicros(h.start)}
+		if h.seenE {
+			iv.End = fromMicros(h.end)
+		} // else still open at hi
+		out = append(out, iv)
 	}
 	if sub.Model == "concurrent" {
 		// Presences older than the look-behind, with no event since.
@@ -153,7 +186,17 @@ func (t *tx) quantities(account string, sub seatkeeper.Subscription, lo, hi time
 	case err != sql.ErrNoRows:
 		return nil, err
 	default:
-		qs = append(qs, metering.QuantityChange{At: lo, Quantity: 0})
+		// No change recorded by lo: a subscription that had started by
+		// then had the quantity it was first recorded with (a backfill of
+		// days before the subscription was entered).
+		q = 0
+		var first int
+		err := t.queryRow(`SELECT quantity FROM usage_events WHERE account = ? AND license = ? AND type = ? ORDER BY at, id LIMIT 1`,
+			account, sub.License, seatkeeper.EventSubscriptionChange).Scan(&first)
+		if err == nil && !sub.StartsAt.After(lo) {
+			q = first
+		}
+		qs = append(qs, metering.QuantityChange{At: lo, Quantity: q})
 	}
 	rows, err := t.query(`SELECT quantity, at FROM usage_events WHERE account = ? AND license = ? AND type = ? AND at > ? AND at < ? ORDER BY at, id`,
 		account, sub.License, seatkeeper.EventSubscriptionChange, micros(lo), micros(hi))

@@ -115,3 +115,26 @@ func TestImportAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestR17_BackfillUsesTheSubscribedQuantity: days imported from before the
+// subscription was entered report the quantity it was bought with.
+func TestR17_BackfillUsesTheSubscribedQuantity(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		mustAccount(t, s, "acme", "contact-center")
+		day := time.Date(2026, 10, 3, 0, 0, 0, 0, time.UTC)
+		if _, _, err := s.PutSubscription(context.Background(), operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 100, OverageAllowance: 10,
+			StartsAt: day.AddDate(0, -1, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		shiftChange(t, s, day, 20*time.Minute)
+		rows, err := s.LicenseUsage(context.Background(), "acme", day, day.AddDate(0, 0, 1), time.Hour, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Quantity != 100 || r.OverQuantity != 0 {
+				t.Fatalf("%v: quantity %d, over %d; want 100 and 0", r.IntervalStart, r.Quantity, r.OverQuantity)
+			}
+		}
+	})
+}

@@ -276,6 +276,16 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 	if len(t.audits) > 0 {
 		add(auditInsert + rowsOf(t.audits, &args))
 	}
+	// PostgreSQL takes at most 65,535 parameters a statement: a large
+	// import goes in chunks of its own.
+	const chunk = 5000
+	for len(t.events) > chunk {
+		var a []any
+		if _, err := t.exec(eventInsert+rowsOf(t.events[:chunk], &a), a...); err != nil {
+			return err
+		}
+		t.events = t.events[chunk:]
+	}
 	if len(t.events) > 0 {
 		add(eventInsert + rowsOf(t.events, &args))
 	}

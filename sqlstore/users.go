@@ -243,13 +243,11 @@ func (s *Store) changeUser(ctx context.Context, by seatkeeper.Actor, account, id
 			if _, err := t.endUserSessions(account, id, "deactivated"); err != nil {
 				return err
 			}
-		} else if was := st.poolOf(old); was != "" && was != st.poolOf(cur) {
-			// Without the plan, the user's presences leave its pool.
-			now := micros(t.s.Now())
-			if _, err := t.endExpired("account = ? AND user_id = ? AND pool = ?", t.s.Now(), account, id, was); err != nil {
-				return err
-			}
-			if _, err := t.endSessions("ended_at = ?, end_reason = 'unassigned'", "account = ? AND user_id = ? AND pool = ? AND ended_at IS NULL", now, account, id, was); err != nil {
+		} else if old.exists && st.poolOf(old) != st.poolOf(cur) {
+			// The user's pool changed (a concurrent plan given or taken):
+			// presences started under the old one end; the user signs in
+			// again, and counts in the new pool under its cap (R4).
+			if _, err := t.endUserSessions(account, id, "plan_changed"); err != nil {
 				return err
 			}
 		}

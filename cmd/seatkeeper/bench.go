@@ -11,9 +11,9 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	usage := "bench check|assign|signin [flags]"
+	usage := "bench check|assign|signin|report [flags]"
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintf(stderr, "Usage: seatkeeper %s\n\n  check   the HTTP check endpoint beside a bare net/http handler\n  assign  named assignments under concurrent clients, with the cap checked\n  signin  a sign-in storm, heartbeats and paced sign-ins, beside pgbench\n", usage)
+		fmt.Fprintf(stderr, "Usage: seatkeeper %s\n\n  check   the HTTP check endpoint beside a bare net/http handler\n  assign  named assignments under concurrent clients, with the cap checked\n  signin  a sign-in storm, heartbeats and paced sign-ins, beside pgbench\n  report  the license usage report over a month of a large pool's ledger\n", usage)
 		if len(args) == 0 {
 			return 2
 		}
@@ -46,6 +46,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		dur := fs.Duration("duration", 5*time.Second, "how long the heartbeat load runs")
 		run = func(dir string) error {
 			return bench.Signin(ctx, bench.SigninConfig{DSN: *db, DataDir: dir, Processes: *procs, Agents: *agents, Clients: *clients, BeatClients: *beaters, Duration: *dur, Out: stdout})
+		}
+	case "report":
+		agents := fs.Int("agents", 10000, "agents in the pool")
+		events := fs.Int("events", 1000000, "presence events in the month")
+		run = func(dir string) error {
+			_, err := bench.Report(ctx, bench.ReportConfig{DSN: *db, DataDir: dir, Agents: *agents, Events: *events, Out: stdout})
+			return err
 		}
 	default:
 		fmt.Fprintf(stderr, "seatkeeper bench: unknown benchmark %q\nUsage: seatkeeper %s\n", args[0], usage)
