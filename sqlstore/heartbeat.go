@@ -95,7 +95,17 @@ func (b *beater) run(batch []*beat) {
 		if len(rows) == 0 {
 			return nil
 		}
-		q := `WITH v(id, account) AS (VALUES ` + strings.Join(rows, ", ") + `)
+		values := `VALUES ` + strings.Join(rows, ", ")
+		if t.s.postgres {
+			// One statement text whatever the batch's size, so that the
+			// driver's prepared statement serves every batch.
+			ids, accts := make([]string, 0, len(args)/2), make([]string, 0, len(args)/2)
+			for i := 0; i < len(args); i += 2 {
+				ids, accts = append(ids, args[i].(string)), append(accts, args[i+1].(string))
+			}
+			values, args = `SELECT * FROM unnest(?::text[], ?::text[])`, []any{ids, accts}
+		}
+		q := `WITH v(id, account) AS (` + values + `)
 			UPDATE sessions SET last_seen = ?, expires_at = ? + timeout
 			FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND sessions.ended_at IS NULL AND sessions.expires_at > ?
 			RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
