@@ -200,25 +200,38 @@ func startProcess(ctx context.Context, cfg SigninConfig, secret string) (*proces
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	addr := make(chan string, 1)
+	addr, err := WaitListening(stderr, 30*time.Second)
+	if err != nil {
+		cmd.Process.Kill()
+		return nil, err
+	}
+	return &process{cmd: cmd, url: "http://" + addr}, nil
+}
+
+// WaitListening reads a `seatkeeper serve` JSON log until its "listening"
+// line and returns the address it names; the rest of the log is drained,
+// so that the server never blocks on a full pipe.
+func WaitListening(log io.Reader, timeout time.Duration) (string, error) {
+	found := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(stderr)
+		sc := bufio.NewScanner(log)
 		for sc.Scan() {
 			var line struct {
 				Msg  string `json:"msg"`
 				Addr string `json:"addr"`
 			}
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				addr <- line.Addr
+				found <- line.Addr
+				io.Copy(io.Discard, log)
+				return
 			}
 		}
 	}()
 	select {
-	case a := <-addr:
-		return &process{cmd: cmd, url: "http://" + a}, nil
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		return nil, fmt.Errorf("a server process did not start")
+	case a := <-found:
+		return a, nil
+	case <-time.After(timeout):
+		return "", fmt.Errorf("the server did not log that it is listening within %s", timeout)
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seatkeeper/seatkeeper/bench"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -201,32 +202,14 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 	}
 }
 
-// waitListening reads the JSON log until the "listening" line and returns
-// the address it names.
+// waitListening returns the address a started server listens on.
 func waitListening(t *testing.T, r io.Reader) string {
 	t.Helper()
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			var line struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				found <- line.Addr
-				io.Copy(io.Discard, r)
-				return
-			}
-		}
-	}()
-	select {
-	case a := <-found:
-		return a
-	case <-time.After(20 * time.Second):
-		t.Fatal("server did not log listening")
-		return ""
+	addr, err := bench.WaitListening(r, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return addr
 }
 
 func TestVersion(t *testing.T) {
