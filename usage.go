@@ -50,3 +50,21 @@ type LicenseUsageRow struct {
 	SignIns       int       `json:"sign_ins"`
 	Denied        int       `json:"denied"`
 }
+
+// MonthUsage is what one license was used in one month (SPEC §4.6): for
+// named subscriptions the quantity and the peak of assigned users; for
+// concurrent ones the raw and sustained peaks and the billable overage
+// (R7); for commitments U, the committed and the uncommitted seats (R14).
+type MonthUsage struct {
+	Month         string `json:"month"` // YYYY-MM in the account's time zone
+	License       string `json:"license"`
+	Model         string `json:"model"`
+	Enforcement   string `json:"enforcement"`
+	Quantity      int    `json:"quantity"`
+	Peak          int    `json:"peak"`
+	SustainedPeak int    `json:"sustained_peak"`
+	Used          int    `json:"used"`
+	Committed     int    `json:"committed"`
+	Uncommitted   int    `json:"uncommitted"`
+	Overage       int    `json:"overage"`
+}

@@ -99,6 +99,12 @@ func accountRoutes(e *env, acct string, ts tenants) []accountRoute {
 		if strings.HasSuffix(path, "/reports/license-usage") {
 			path += "?from=2026-11-01&to=2026-11-01&interval=1h"
 		}
+		if strings.HasSuffix(path, "/billing/usage") {
+			path += "?from=2026-10&to=2026-11"
+		}
+		if strings.HasSuffix(path, "/billing/close") {
+			path += "?month=2026-09"
+		}
 		var body any
 		switch {
 		case method == "PUT" && strings.HasSuffix(pattern, "/accounts/{account}"):
@@ -235,6 +241,7 @@ func TestIsolation_AccessRules(t *testing.T) {
 			"PUT /v1/accounts/{account}/subscriptions/{license}":    true,
 			"DELETE /v1/accounts/{account}/subscriptions/{license}": true,
 			"POST /v1/accounts/{account}/usage/events":              true,
+			"POST /v1/accounts/{account}/billing/close":             true,
 		}
 		// Presence routes: operator, admin and app tokens, an app token
 		// without an acting user too; never readers.

@@ -19,6 +19,8 @@ type Store interface {
 	seatkeeper.PresenceService
 	ImportEvents(ctx context.Context, by seatkeeper.Actor, account string, events []seatkeeper.UsageEvent) (int, error)
 	LicenseUsage(ctx context.Context, account string, from, to time.Time, interval time.Duration, license string) ([]seatkeeper.LicenseUsageRow, error)
+	MonthlyUsage(ctx context.Context, account, from, to string) ([]seatkeeper.MonthUsage, error)
+	CloseMonth(ctx context.Context, by seatkeeper.Actor, account, month string) error
 	Ping(ctx context.Context) error
 }
 
@@ -132,6 +134,8 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "GET /v1/accounts/{account}/pools", reader, s.listPools)
 	s.handle(mux, "POST /v1/accounts/{account}/usage/events", operatorOnly, s.importEvents)
 	s.handle(mux, "GET /v1/accounts/{account}/reports/license-usage", reader, s.licenseUsage)
+	s.handle(mux, "GET /v1/accounts/{account}/billing/usage", reader, s.monthlyUsage)
+	s.handle(mux, "POST /v1/accounts/{account}/billing/close", operatorOnly, s.closeMonth)
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {

@@ -77,7 +77,9 @@ func (t *tx) usageIntervals(account string, sub seatkeeper.Subscription, lo, hi 
 	from := lo.Add(-lookBehind)
 	order := ""
 	if sub.Model != "concurrent" {
-		order = " ORDER BY at, id" // a user's seats pair up in time order; sessions pair up by id
+		// Seats last for months: read the license's whole history, which
+		// is a few events per user, pairing each user's in time order.
+		from, order = time.Unix(0, 0), " ORDER BY at, id"
 	}
 	rows, err := t.query(`SELECT CASE type WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, user_id, `+key+`, at FROM usage_events
 		WHERE account = ? AND license = ? AND type IN (?, ?, ?) AND at >= ? AND at < ?`+order,

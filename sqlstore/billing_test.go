@@ -1,0 +1,85 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/sqlstore"
+)
+
+// TestR14_HolidaySeason is the seed's example: a commitment of 100 QM seats;
+// 150 used from November to January, 100 otherwise: 50 uncommitted in each
+// of those three months, none in the others.
+func TestR14_HolidaySeason(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		mustAccount(t, s, "acme", "wfo")
+		feb := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "qm", Model: "named", Enforcement: "commit", Quantity: 100, StartsAt: feb}); err != nil {
+			t.Fatal(err)
+		}
+		var events []seatkeeper.UsageEvent
+		add := func(typ, user string, at time.Time) {
+			events = append(events, seatkeeper.UsageEvent{Type: typ, User: user, License: "qm", At: at})
+		}
+		for i := range 100 {
+			add("assignment.add", fmt.Sprintf("agent%d", i), feb)
+		}
+		for i := range 50 {
+			u := fmt.Sprintf("seasonal%d", i)
+			add("assignment.add", u, time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC))
+			add("assignment.remove", u, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
+		}
+		if _, err := s.ImportEvents(ctx, operator, "acme", events); err != nil {
+			t.Fatal(err)
+		}
+		usage, err := s.MonthlyUsage(ctx, "acme", "2025-02", "2026-03")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(usage) != 14 {
+			t.Fatalf("%d months, want 14", len(usage))
+		}
+		for _, u := range usage {
+			want := 0
+			if u.Month == "2025-11" || u.Month == "2025-12" || u.Month == "2026-01" {
+				want = 50
+			}
+			if u.Uncommitted != want || u.Committed != 100 || u.Used != 100+want {
+				t.Errorf("%s: used %d committed %d uncommitted %d; want %d, 100, %d", u.Month, u.Used, u.Committed, u.Uncommitted, 100+want, want)
+			}
+		}
+	})
+}
+
+// TestR7_MonthlyOverage: the shift change's billable overage in the month's
+// usage: 20 minutes over, none; 45 minutes, 5 seats.
+func TestR7_MonthlyOverage(t *testing.T) {
+	for _, tc := range []struct {
+		overlap time.Duration
+		over    int
+	}{{20 * time.Minute, 0}, {45 * time.Minute, 5}} {
+		t.Run(tc.overlap.String(), func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+				mustAccount(t, s, "acme", "contact-center")
+				day := time.Date(2026, 10, 14, 0, 0, 0, 0, time.UTC)
+				if _, _, err := s.PutSubscription(context.Background(), operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 100, OverageAllowance: 10,
+					StartsAt: day.AddDate(0, -1, 0)}); err != nil {
+					t.Fatal(err)
+				}
+				shiftChange(t, s, day, tc.overlap)
+				usage, err := s.MonthlyUsage(context.Background(), "acme", "2026-10", "2026-10")
+				if err != nil || len(usage) != 1 {
+					t.Fatalf("%v %+v", err, usage)
+				}
+				u := usage[0]
+				if u.Peak != 105 || u.SustainedPeak != 100+tc.over || u.Overage != tc.over || u.Quantity != 100 {
+					t.Errorf("October: %+v, want peak 105, sustained %d, overage %d", u, 100+tc.over, tc.over)
+				}
+			})
+		})
+	}
+}
