@@ -81,7 +81,7 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		// WAL lets readers run beside the one writer; synchronous=FULL
 		// makes every acknowledged commit durable, and the writer batches
 		// commits so that the fsync is shared (see tx.go).
-		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)"
 		if s.db, err = sql.Open("sqlite", "file:"+path+q); err != nil {
 			return nil, err
 		}
