@@ -45,7 +45,7 @@ func (s *Store) MonthlyUsage(ctx context.Context, account, from, to string) ([]s
 				if lic.Scope != catalog.ScopeUser {
 					continue
 				}
-				u, err := t.monthUsage(st, sub, start, end)
+				u, err := s.monthUsage(ctx, t, st, sub, start, end)
 				if err != nil {
 					return err
 				}
@@ -58,13 +58,19 @@ func (s *Store) MonthlyUsage(ctx context.Context, account, from, to string) ([]s
 	return out, err
 }
 
-func (t *tx) monthUsage(st *acctState, sub seatkeeper.Subscription, start, end time.Time) (seatkeeper.MonthUsage, error) {
+func (s *Store) monthUsage(ctx context.Context, t *tx, st *acctState, sub seatkeeper.Subscription, start, end time.Time) (seatkeeper.MonthUsage, error) {
 	u := seatkeeper.MonthUsage{License: sub.License, Model: sub.Model, Enforcement: sub.Enforcement}
 	grace := time.Duration(0)
 	if sub.Model == "concurrent" {
 		grace = time.Duration(*sub.GracePeriod) // R7; a named seat has no grace
 	}
-	intervals, _, err := t.usageIntervals(st.account.ID, sub, start.Add(-grace), end)
+	var intervals []metering.Interval
+	var err error
+	if sub.Model == "concurrent" {
+		intervals, _, err = s.presenceIntervals(ctx, st.account.ID, sub.License, start.Add(-grace), end)
+	} else {
+		intervals, err = t.seatIntervals(st.account.ID, sub.License, end)
+	}
 	if err != nil {
 		return u, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -14,7 +15,7 @@ import (
 // lookBehind is how far before a report's window the ledger is read for
 // presences still open at its start. A presence that began earlier and has
 // no event inside it is found through the sessions table.
-const lookBehind = 7 * 24 * time.Hour
+const lookBehind = 24 * time.Hour
 
 // LicenseUsage computes the license usage report (SPEC §4.7, R17) for the
 // account's concurrent pools, or one license: per interval of the account's
@@ -39,7 +40,13 @@ func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.
 				continue
 			}
 			grace := time.Duration(*sub.GracePeriod)
-			in, denied, err := t.usageIntervals(account, sub, from.Add(-grace), to)
+			var in []metering.Interval
+			var denied []time.Time
+			if sub.Model == "concurrent" {
+				in, denied, err = s.presenceIntervals(ctx, account, sub.License, from.Add(-grace), to)
+			} else {
+				in, err = t.seatIntervals(account, sub.License, to)
+			}
 			if err != nil {
 				return err
 			}
@@ -66,112 +73,38 @@ func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.
 	return out, err
 }
 
-// usageIntervals reads, from the ledger, the intervals during which each
-// user counted in [lo, hi): presences for a pool, seats for a named
-// license; and the refused sign-ins.
-func (t *tx) usageIntervals(account string, sub seatkeeper.Subscription, lo, hi time.Time) ([]metering.Interval, []time.Time, error) {
-	startType, endType, key := seatkeeper.EventPresenceStart, seatkeeper.EventPresenceEnd, "session"
-	if sub.Model != "concurrent" {
-		startType, endType, key = seatkeeper.EventAssignmentAdd, seatkeeper.EventAssignmentRemove, "user_id"
-	}
-	from := lo.Add(-lookBehind)
-	order := ""
-	if sub.Model != "concurrent" {
-		// Seats last for months: read the license's whole history, which
-		// is a few events per user, pairing each user's in time order.
-		from, order = time.Unix(0, 0), " ORDER BY at, id"
-	}
-	rows, err := t.query(`SELECT CASE type WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, user_id, `+key+`, at FROM usage_events
-		WHERE account = ? AND license = ? AND type IN (?, ?, ?) AND at >= ? AND at < ?`+order,
-		startType, endType, account, sub.License, startType, endType, seatkeeper.EventPresenceDenied, micros(from), micros(hi))
+// seatIntervals reads, from the ledger, when each user held a seat of a
+// named license before hi. Seats last for months: the license's whole
+// history is read (a few events per user), each user's paired in time order.
+func (t *tx) seatIntervals(account, license string, hi time.Time) ([]metering.Interval, error) {
+	rows, err := t.query(`SELECT type, user_id, at FROM usage_events
+		WHERE account = ? AND license = ? AND type IN (?, ?) AND at < ? ORDER BY at, id`,
+		account, license, seatkeeper.EventAssignmentAdd, seatkeeper.EventAssignmentRemove, micros(hi))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rows.Close()
-	type half struct {
-		user         string
-		start, end   int64
-		seenS, seenE bool
-	}
-	byKey := map[string]*half{}
-	users := map[string]string{} // interned user ids
-	var keys []string
+	open := map[string]int64{}
 	var out []metering.Interval
-	var denied []time.Time
-	var kind int
-	var userB, keyB sql.RawBytes // no allocation per row: a million rows are read
-	var at int64
 	for rows.Next() {
-		if err := rows.Scan(&kind, &userB, &keyB, &at); err != nil {
-			return nil, nil, err
+		var typ, user string
+		var at int64
+		if err := rows.Scan(&typ, &user, &at); err != nil {
+			return nil, err
 		}
-		if kind == 2 {
-			denied = append(denied, fromMicros(at))
-			continue
-		}
-		h := byKey[string(keyB)]
-		if h == nil {
-			user, ok := users[string(userB)]
-			if !ok {
-				user = string(userB)
-				users[user] = user
-			}
-			k := string(keyB)
-			h = &half{user: user}
-			byKey[k] = h
-			keys = append(keys, k)
-		}
-		if kind == 0 && !h.seenS {
-			h.start, h.seenS = at, true
-		} else if kind == 1 {
-			h.end, h.seenE = at, true
-			if order != "" { // a seat: the next add starts a new interval
-				if !h.seenS {
-					h.start = micros(from)
-				}
-				out = append(out, metering.Interval{User: h.user, Start: fromMicros(h.start), End: fromMicros(h.end)})
-				delete(byKey, string(keyB))
-			}
+		start, held := open[user]
+		switch {
+		case typ == seatkeeper.EventAssignmentAdd && !held:
+			open[user] = at
+		case typ == seatkeeper.EventAssignmentRemove && held:
+			out = append(out, metering.Interval{User: user, Start: fromMicros(start), End: fromMicros(at)})
+			delete(open, user)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
+	for user, start := range open {
+		out = append(out, metering.Interval{User: user, Start: fromMicros(start)}) // still held at hi
 	}
-	for _, k := range keys {
-		h := byKey[k]
-		if h == nil {
-			continue
-		}
-		if !h.seenS {
-			h.start = micros(from) // it began before the look-behind: it counts from there
-		}
-		iv := metering.Interval{User: h.user, Start: fromMicros(h.start)}
-		if h.seenE {
-			iv.End = fromMicros(h.end)
-		} // else still open at hi
-		out = append(out, iv)
-	}
-	if sub.Model == "concurrent" {
-		// Presences older than the look-behind, with no event since.
-		more, err := t.query(`SELECT user_id, ended_at FROM sessions WHERE account = ? AND pool = ? AND started_at < ? AND (ended_at IS NULL OR ended_at >= ?)`,
-			account, sub.License, micros(from), micros(from))
-		if err != nil {
-			return nil, nil, err
-		}
-		defer more.Close()
-		for more.Next() {
-			var user string
-			var end sql.NullInt64
-			if err := more.Scan(&user, &end); err != nil {
-				return nil, nil, err
-			}
-			if end.Valid && end.Int64 < micros(hi) {
-				continue // its end is an event above
-			}
-			out = append(out, metering.Interval{User: user, Start: from})
-		}
-	}
-	return out, denied, nil
+	return out, rows.Err()
 }
 
 // quantities reads the subscription's quantity over time from the ledger's
@@ -213,4 +146,126 @@ func (t *tx) quantities(account string, sub seatkeeper.Subscription, lo, hi time
 		qs = append(qs, metering.QuantityChange{At: fromMicros(at), Quantity: q})
 	}
 	return qs, rows.Err()
+}
+
+// presence is what the ledger says of one session.
+type presence struct {
+	user         string
+	start, end   int64
+	seenS, seenE bool
+}
+
+// presenceIntervals reads a pool's presences over [lo, hi) from the ledger,
+// in two halves read side by side (a month holds a million events), plus
+// the live sessions that began before the look-behind.
+func (s *Store) presenceIntervals(ctx context.Context, account, license string, lo, hi time.Time) ([]metering.Interval, []time.Time, error) {
+	from := lo.Add(-lookBehind)
+	mid := from.Add(hi.Sub(from) / 2)
+	type part struct {
+		sessions map[string]*presence
+		denied   []time.Time
+		err      error
+	}
+	parts := make([]part, 2)
+	bounds := [][2]time.Time{{from, mid}, {mid, hi}}
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i].err = s.read(ctx, func(t *tx) error {
+				var err error
+				parts[i].sessions, parts[i].denied, err = t.scanPresences(account, license, bounds[i][0], bounds[i][1])
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	for _, p := range parts {
+		if p.err != nil {
+			return nil, nil, p.err
+		}
+	}
+	all := parts[0].sessions
+	for k, b := range parts[1].sessions {
+		a := all[k]
+		switch {
+		case a == nil:
+			all[k] = b
+		case b.seenE:
+			a.end, a.seenE = b.end, true
+		}
+	}
+	out := make([]metering.Interval, 0, len(all))
+	for _, p := range all {
+		iv := metering.Interval{User: p.user, Start: from}
+		if p.seenS {
+			iv.Start = fromMicros(p.start)
+		} // else it began before the look-behind: it counts from there
+		if p.seenE {
+			iv.End = fromMicros(p.end)
+		} // else it is still open at hi
+		out = append(out, iv)
+	}
+	// Live presences older than the look-behind, with no event since.
+	err := s.read(ctx, func(t *tx) error {
+		rows, err := t.query(`SELECT user_id FROM sessions WHERE account = ? AND pool = ? AND started_at < ? AND (ended_at IS NULL OR ended_at >= ?)`,
+			account, license, micros(from), micros(hi))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var user string
+			if err := rows.Scan(&user); err != nil {
+				return err
+			}
+			out = append(out, metering.Interval{User: user, Start: from})
+		}
+		return rows.Err()
+	})
+	return out, append(parts[0].denied, parts[1].denied...), err
+}
+
+// scanPresences reads the presence events of a pool in [lo, hi), by session.
+func (t *tx) scanPresences(account, license string, lo, hi time.Time) (map[string]*presence, []time.Time, error) {
+	rows, err := t.query(`SELECT CASE type WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, user_id, session, at FROM usage_events
+		WHERE account = ? AND license = ? AND type IN (?, ?, ?) AND at >= ? AND at < ?`,
+		seatkeeper.EventPresenceStart, seatkeeper.EventPresenceEnd, account, license,
+		seatkeeper.EventPresenceStart, seatkeeper.EventPresenceEnd, seatkeeper.EventPresenceDenied, micros(lo), micros(hi))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	sessions := map[string]*presence{}
+	users := map[string]string{} // interned
+	var denied []time.Time
+	var kind int
+	var userB, keyB sql.RawBytes // no allocation per row
+	var at int64
+	for rows.Next() {
+		if err := rows.Scan(&kind, &userB, &keyB, &at); err != nil {
+			return nil, nil, err
+		}
+		if kind == 2 {
+			denied = append(denied, fromMicros(at))
+			continue
+		}
+		p := sessions[string(keyB)]
+		if p == nil {
+			user, ok := users[string(userB)]
+			if !ok {
+				user = string(userB)
+				users[user] = user
+			}
+			p = &presence{user: user}
+			sessions[string(keyB)] = p
+		}
+		if kind == 0 && !p.seenS {
+			p.start, p.seenS = at, true
+		} else if kind == 1 {
+			p.end, p.seenE = at, true
+		}
+	}
+	return sessions, denied, rows.Err()
 }
