@@ -26,55 +26,42 @@ func (s *Store) MonthlyUsage(ctx context.Context, account, from, to string) ([]s
 	if months > MaxMonths {
 		return nil, seatkeeper.Errorf(seatkeeper.EInvalid, "at most %d months at once", MaxMonths)
 	}
+	st, err := s.stateNow(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(st.account.TimeZone)
+	if err != nil {
+		return nil, err
+	}
 	out := []seatkeeper.MonthUsage{}
-	err := s.read(ctx, func(t *tx) error {
-		st, err := t.state(account)
-		if err != nil {
-			return err
-		}
-		loc, err := time.LoadLocation(st.account.TimeZone)
-		if err != nil {
-			return err
-		}
-		for i := range months {
-			m := first.AddDate(0, i, 0)
-			start := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc)
-			end := start.AddDate(0, 1, 0)
-			for _, sub := range st.subs {
-				lic, _ := st.cat.License(sub.License)
-				if lic.Scope != catalog.ScopeUser {
-					continue
-				}
-				u, err := s.monthUsage(ctx, t, st, sub, start, end)
-				if err != nil {
-					return err
-				}
-				u.Month = m.Format("2006-01")
-				out = append(out, u)
+	for i := range months {
+		m := first.AddDate(0, i, 0)
+		start := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc)
+		end := start.AddDate(0, 1, 0)
+		for _, sub := range st.subs {
+			lic, _ := st.cat.License(sub.License)
+			if lic.Scope != catalog.ScopeUser {
+				continue
 			}
+			u, err := s.monthUsage(ctx, sub, start, end, account)
+			if err != nil {
+				return nil, err
+			}
+			u.Month = m.Format("2006-01")
+			out = append(out, u)
 		}
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
-func (s *Store) monthUsage(ctx context.Context, t *tx, st *acctState, sub seatkeeper.Subscription, start, end time.Time) (seatkeeper.MonthUsage, error) {
+func (s *Store) monthUsage(ctx context.Context, sub seatkeeper.Subscription, start, end time.Time, account string) (seatkeeper.MonthUsage, error) {
 	u := seatkeeper.MonthUsage{License: sub.License, Model: sub.Model, Enforcement: sub.Enforcement}
 	grace := time.Duration(0)
 	if sub.Model == "concurrent" {
 		grace = time.Duration(*sub.GracePeriod) // R7; a named seat has no grace
 	}
-	var intervals []metering.Interval
-	var err error
-	if sub.Model == "concurrent" {
-		intervals, _, err = s.presenceIntervals(ctx, st.account.ID, sub.License, start.Add(-grace), end)
-	} else {
-		intervals, err = t.seatIntervals(st.account.ID, sub.License, end)
-	}
-	if err != nil {
-		return u, err
-	}
-	qs, err := t.quantities(st.account.ID, sub, start.Add(-grace), end)
+	intervals, _, qs, err := s.usageOf(ctx, account, sub, start.Add(-grace), end)
 	if err != nil {
 		return u, err
 	}

@@ -114,7 +114,7 @@ func (s *Store) StartSession(ctx context.Context, by seatkeeper.Actor, account, 
 // ran out are ended first, at their expiry, so that the count is exact.
 func (t *tx) admit(st *acctState, pool, user string, now time.Time, out *seatkeeper.Session) error {
 	account := st.account.ID
-	var inUse, limit int
+	var inUse, limit, presences int
 	read := func() error {
 		err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", account, pool).Scan(&inUse, &limit)
 		if t.deferCounts && t.batch != nil {
@@ -122,28 +122,48 @@ func (t *tx) admit(st *acctState, pool, user string, now time.Time, out *seatkee
 		}
 		return err
 	}
-	if err := read(); err != nil {
-		return err
-	}
-	if inUse >= limit {
+	reapIfFull := func() error {
+		if inUse < limit {
+			return nil
+		}
 		// Full: sessions whose time ran out may still hold places. End
 		// them, at their expiry, so that the count is exact.
-		if es, err := t.endExpired("account = ? AND pool = ?", now, account, pool); err != nil {
+		es, err := t.endExpired("account = ? AND pool = ?", now, account, pool)
+		if err != nil || len(es) == 0 {
 			return err
-		} else if len(es) > 0 {
-			if err := read(); err != nil {
+		}
+		return read()
+	}
+	const upsert = `INSERT INTO pool_users (account, license, user_id, presences) VALUES (?, ?, ?, 1)
+		ON CONFLICT (account, license, user_id) DO UPDATE SET presences = pool_users.presences + 1 RETURNING presences`
+	if t.s.postgres {
+		// One round trip: the user's presence in the pool, and the pool.
+		err := t.queryRow(`WITH pu AS (`+upsert+`) SELECT pu.presences, p.in_use, p.cap FROM pu, pools p WHERE p.account = ? AND p.license = ?`,
+			account, pool, user, account, pool).Scan(&presences, &inUse, &limit)
+		if err != nil {
+			return err
+		}
+		if t.deferCounts && t.batch != nil {
+			inUse += t.batch.pending[counter{"pools", account, pool}]
+		}
+		if presences == 1 {
+			if err := reapIfFull(); err != nil {
 				return err
 			}
 		}
-	}
-	var presences int
-	if err := t.queryRow(`INSERT INTO pool_users (account, license, user_id, presences) VALUES (?, ?, ?, 1)
-		ON CONFLICT (account, license, user_id) DO UPDATE SET presences = pool_users.presences + 1 RETURNING presences`,
-		account, pool, user).Scan(&presences); err != nil {
-		return err
+	} else {
+		if err := read(); err != nil {
+			return err
+		}
+		if err := reapIfFull(); err != nil {
+			return err
+		}
+		if err := t.queryRow(upsert, account, pool, user).Scan(&presences); err != nil {
+			return err
+		}
 	}
 	if presences == 1 {
-		// Not signed in yet: a place is taken at flush, or pool_exhausted (R4).
+		// Not signed in yet: a place is taken at settlement, or pool_exhausted (R4).
 		t.count(st, "pools", pool, +1)
 		inUse++
 	}

@@ -24,53 +24,76 @@ const lookBehind = 24 * time.Hour
 // the quantity, the sign-ins and the refused sign-ins. For a named license
 // the users counted are those holding a seat.
 func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.Time, interval time.Duration, license string) ([]seatkeeper.LicenseUsageRow, error) {
+	st, err := s.stateNow(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(st.account.TimeZone)
+	if err != nil {
+		return nil, err
+	}
 	out := []seatkeeper.LicenseUsageRow{}
+	for _, sub := range st.subs {
+		lic, _ := st.cat.License(sub.License)
+		if license != "" && sub.License != license || license == "" && sub.Model != "concurrent" || lic.Scope != catalog.ScopeUser {
+			continue
+		}
+		grace := time.Duration(*sub.GracePeriod)
+		in, denied, qs, err := s.usageOf(ctx, account, sub, from.Add(-grace), to)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range metering.Report(in, denied, grace, qs, sub.OverageAllowance, from, to, interval, loc) {
+			out = append(out, seatkeeper.LicenseUsageRow{
+				IntervalStart: b.Start, License: sub.License, Quantity: b.Quantity, Allowance: b.Allowance,
+				Peak: b.Peak, Average: b.Average, Sustained: b.Sustained, OverQuantity: b.OverQuantity,
+				SignIns: b.SignIns, Denied: b.Denied,
+			})
+		}
+	}
+	if license != "" && len(st.subs) > 0 && len(out) == 0 {
+		if _, ok := st.ent.Subscription(license); !ok {
+			return nil, seatkeeper.Errorf(seatkeeper.ENotFound, "account %s has no subscription to %q", account, license)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].IntervalStart.Before(out[j].IntervalStart) })
+	return out, nil
+}
+
+// stateNow reads the account's compiled state in a read of its own.
+func (s *Store) stateNow(ctx context.Context, account string) (*acctState, error) {
+	var st *acctState
 	err := s.read(ctx, func(t *tx) error {
-		st, err := t.state(account)
-		if err != nil {
-			return err
-		}
-		loc, err := time.LoadLocation(st.account.TimeZone)
-		if err != nil {
-			return err
-		}
-		for _, sub := range st.subs {
-			lic, _ := st.cat.License(sub.License)
-			if license != "" && sub.License != license || license == "" && sub.Model != "concurrent" || lic.Scope != catalog.ScopeUser {
-				continue
-			}
-			grace := time.Duration(*sub.GracePeriod)
-			var in []metering.Interval
-			var denied []time.Time
-			if sub.Model == "concurrent" {
-				in, denied, err = s.presenceIntervals(ctx, account, sub.License, from.Add(-grace), to)
-			} else {
-				in, err = t.seatIntervals(account, sub.License, to)
-			}
-			if err != nil {
-				return err
-			}
-			qs, err := t.quantities(account, sub, from.Add(-grace), to)
-			if err != nil {
-				return err
-			}
-			for _, b := range metering.Report(in, denied, grace, qs, sub.OverageAllowance, from, to, interval, loc) {
-				out = append(out, seatkeeper.LicenseUsageRow{
-					IntervalStart: b.Start, License: sub.License, Quantity: b.Quantity, Allowance: b.Allowance,
-					Peak: b.Peak, Average: b.Average, Sustained: b.Sustained, OverQuantity: b.OverQuantity,
-					SignIns: b.SignIns, Denied: b.Denied,
-				})
-			}
-		}
-		if license != "" && len(st.subs) > 0 && len(out) == 0 {
-			if _, ok := st.ent.Subscription(license); !ok {
-				return seatkeeper.Errorf(seatkeeper.ENotFound, "account %s has no subscription to %q", account, license)
-			}
-		}
-		sort.SliceStable(out, func(i, j int) bool { return out[i].IntervalStart.Before(out[j].IntervalStart) })
-		return nil
+		var err error
+		st, err = t.state(account)
+		return err
 	})
-	return out, err
+	return st, err
+}
+
+// usageOf reads what metering needs of one subscription over [lo, hi): who
+// counted when, the refused sign-ins, and the quantity over time. Each read
+// holds one connection at a time: a report never waits for a connection
+// while holding another.
+func (s *Store) usageOf(ctx context.Context, account string, sub seatkeeper.Subscription, lo, hi time.Time) (in []metering.Interval, denied []time.Time, qs []metering.QuantityChange, err error) {
+	if sub.Model == "concurrent" {
+		in, denied, err = s.presenceIntervals(ctx, account, sub.License, lo, hi)
+	} else {
+		err = s.read(ctx, func(t *tx) error {
+			var err error
+			in, err = t.seatIntervals(account, sub.License, hi)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	err = s.read(ctx, func(t *tx) error {
+		var err error
+		qs, err = t.quantities(account, sub, lo, hi)
+		return err
+	})
+	return in, denied, qs, err
 }
 
 // seatIntervals reads, from the ledger, when each user held a seat of a
