@@ -138,3 +138,39 @@ func TestR17_BackfillUsesTheSubscribedQuantity(t *testing.T) {
 		}
 	})
 }
+
+// TestReportsInParallel: many reports at once finish; none waits for a
+// database connection while holding another (SQLite has 8).
+func TestReportsInParallel(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		mustAccount(t, s, "acme", "contact-center")
+		day := time.Date(2026, 10, 3, 0, 0, 0, 0, time.UTC)
+		if _, _, err := s.PutSubscription(context.Background(), operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 100, StartsAt: day.AddDate(0, -1, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		shiftChange(t, s, day, 45*time.Minute)
+		done := make(chan error, 40)
+		for i := range 40 {
+			go func() {
+				if i%2 == 0 {
+					_, err := s.LicenseUsage(context.Background(), "acme", day, day.AddDate(0, 0, 1), time.Hour, "")
+					done <- err
+				} else {
+					_, err := s.MonthlyUsage(context.Background(), "acme", "2026-10", "2026-10")
+					done <- err
+				}
+			}()
+		}
+		timeout := time.After(60 * time.Second)
+		for range 40 {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-timeout:
+				t.Fatal("parallel reports did not finish: a connection deadlock")
+			}
+		}
+	})
+}
