@@ -38,8 +38,9 @@ type Store struct {
 	beats    *beater // heartbeats, batched into one statement
 	accounts accountCache
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // SQLite's prepared statements
+	stmtMu      sync.Mutex
+	stmts       map[string]*sql.Stmt // SQLite's prepared statements (nil: being prepared)
+	stmtsClosed bool
 
 	mu         sync.Mutex
 	listeners  []func(Change)
@@ -81,7 +82,7 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		// WAL lets readers run beside the one writer; synchronous=FULL
 		// makes every acknowledged commit durable, and the writer batches
 		// commits so that the fsync is shared (see tx.go).
-		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)"
+		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)"
 		if s.db, err = sql.Open("sqlite", "file:"+path+q); err != nil {
 			return nil, err
 		}
@@ -113,8 +114,11 @@ func (s *Store) Close() error {
 	s.beats.close()
 	s.writer.close()
 	s.stmtMu.Lock()
+	s.stmtsClosed = true
 	for _, st := range s.stmts {
-		st.Close()
+		if st != nil {
+			st.Close()
+		}
 	}
 	s.stmtMu.Unlock()
 	return s.db.Close()

@@ -76,17 +76,29 @@ func (s *Store) prepared(ctx context.Context, q string) *sql.Stmt {
 	s.stmtMu.Lock()
 	defer s.stmtMu.Unlock()
 	if st, ok := s.stmts[q]; ok {
-		return st
+		return st // nil while it is being prepared
 	}
 	if len(s.stmts) >= maxPrepared {
 		return nil
 	}
-	st, err := s.db.PrepareContext(ctx, s.rebind(q))
-	if err != nil {
-		return nil // the statement itself will report the error
-	}
-	s.stmts[q] = st
-	return st
+	// Prepare it aside, and run it unprepared this time: preparing on the
+	// pool here would wait for a second connection while this transaction
+	// holds one, and enough such waits at once would take every connection.
+	s.stmts[q] = nil
+	go func() {
+		st, err := s.db.PrepareContext(context.Background(), s.rebind(q))
+		s.stmtMu.Lock()
+		defer s.stmtMu.Unlock()
+		if err != nil || s.stmtsClosed {
+			delete(s.stmts, q)
+			if st != nil {
+				st.Close()
+			}
+			return
+		}
+		s.stmts[q] = st
+	}()
+	return nil
 }
 
 // forUpdate is the row-lock suffix of a SELECT. SQLite needs none: its
