@@ -4,6 +4,10 @@ import (
 	"encoding/csv"
 	"net/http"
 	"strconv"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/billing"
 )
 
 // monthlyUsage is GET …/billing/usage?from=YYYY-MM&to=YYYY-MM (SPEC §4.6).
@@ -41,4 +45,100 @@ func (s *Server) closeMonth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"month": month, "closed": true})
+}
+
+// billingTime reads from/to of statements: a month YYYY-MM (its first
+// day), a date, or an RFC 3339 time, in the account's time zone.
+func billingTime(v, name string, loc *time.Location) (time.Time, error) {
+	if m, err := time.ParseInLocation("2006-01", v, loc); err == nil {
+		return m, nil
+	}
+	t, err := reportTime(v, name, loc)
+	if err == nil && name == "to" && len(v) == len("2006-01-02") {
+		t = t.AddDate(0, 0, -1) // for statements, a `to` date is the first day not asked for
+	}
+	return t, err
+}
+
+// statements is GET …/billing/statements?from=&to= (SPEC §4.6): the
+// statements whose billing period starts in [from, to).
+func (s *Server) statements(w http.ResponseWriter, r *http.Request) {
+	account := r.PathValue("account")
+	a, err := s.Store.Account(r.Context(), account)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	loc, _ := time.LoadLocation(a.TimeZone)
+	q := r.URL.Query()
+	from, to := time.Now().In(loc).AddDate(-1, 0, 0), time.Now().In(loc).AddDate(0, 1, 0)
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := billingTime(v, p.name, loc)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			*p.dst = t
+		}
+	}
+	if !to.After(from) || to.Sub(from) > 10*366*24*time.Hour {
+		s.fail(w, r, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid period",
+			Fields: []seatkeeper.FieldError{{Field: "to", Message: "must be after from, at most ten years later"}}})
+		return
+	}
+	sts, err := s.Store.Statements(r.Context(), account, from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if id := r.PathValue("statement"); id != "" {
+		for _, st := range sts {
+			if st.ID == id {
+				s.writeStatements(w, r, []billing.Statement{st}, true)
+				return
+			}
+		}
+		s.fail(w, r, seatkeeper.Errorf(seatkeeper.ENotFound, "no statement %q", id))
+		return
+	}
+	s.writeStatements(w, r, sts, false)
+}
+
+// statement is GET …/billing/statements/{statement}: one statement, looked
+// up among those of the last nine years and the next one.
+func (s *Server) statement(w http.ResponseWriter, r *http.Request) {
+	if _, err := pathIDs(r, "account", "statement"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	q.Set("from", time.Now().AddDate(-9, 0, 0).UTC().Format(time.RFC3339))
+	q.Set("to", time.Now().AddDate(1, 0, 0).UTC().Format(time.RFC3339))
+	r.URL.RawQuery = q.Encode()
+	s.statements(w, r)
+}
+
+func (s *Server) writeStatements(w http.ResponseWriter, r *http.Request, sts []billing.Statement, one bool) {
+	if !wantsCSV(r) {
+		if one {
+			writeJSON(w, http.StatusOK, sts[0])
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": sts})
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"statement_id", "period_start", "period_end", "currency", "license", "description", "service_month", "quantity", "unit_price", "amount", "kind"})
+	for _, st := range sts {
+		for _, l := range st.Lines {
+			cw.Write([]string{st.ID, st.PeriodStart.Format(time.RFC3339), st.PeriodEnd.Format(time.RFC3339), st.Currency, l.License, l.Description,
+				l.ServiceMonth, strconv.Itoa(l.Quantity), strconv.FormatInt(l.UnitPrice, 10), strconv.FormatInt(l.Amount, 10), l.Kind})
+		}
+	}
+	cw.Flush()
 }

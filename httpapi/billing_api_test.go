@@ -50,3 +50,56 @@ func TestAPI_R14_MonthlyUsageAndClose(t *testing.T) {
 		wantProblem(t, e.do(e.Operator, "POST", "/v1/accounts/acme/usage/events", late), 409, "period_closed")
 	})
 }
+
+// TestAPI_R14_Statements: statements over HTTP: the committed seats in
+// advance every month, the uncommitted ones in arrears, one by id, and CSV.
+func TestAPI_R14_Statements(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.must(201, "PUT", "/v1/accounts/acme", map[string]string{"name": "Acme", "region": "eu", "catalog": "wfo"})
+		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/qm", map[string]any{"model": "named", "enforcement": "commit", "quantity": 100,
+			"unit_price": 3000, "overage_price": 4500, "currency": "EUR", "starts_at": "2025-02-01T00:00:00Z"})
+		var events []map[string]any
+		for i := range 150 {
+			at := "2025-02-01T00:00:00Z"
+			if i >= 100 {
+				at = "2025-11-01T00:00:00Z"
+				events = append(events, map[string]any{"type": "assignment.remove", "user": fmt.Sprintf("u%d", i), "license": "qm", "at": "2026-02-01T00:00:00Z"})
+			}
+			events = append(events, map[string]any{"type": "assignment.add", "user": fmt.Sprintf("u%d", i), "license": "qm", "at": at})
+		}
+		e.must(201, "POST", "/v1/accounts/acme/usage/events", map[string]any{"events": events})
+		var body struct {
+			Items []struct {
+				ID    string `json:"id"`
+				Total int64  `json:"total"`
+				Lines []struct {
+					Kind   string `json:"kind"`
+					Amount int64  `json:"amount"`
+				} `json:"lines"`
+			} `json:"items"`
+		}
+		e.must(200, "GET", "/v1/accounts/acme/billing/statements?from=2025-11&to=2026-03", nil).JSON(t, &body)
+		if len(body.Items) != 4 {
+			t.Fatalf("%d statements, want 4", len(body.Items))
+		}
+		for i, st := range body.Items {
+			want := int64(100*3000 + 50*4500)
+			if i == 0 {
+				want = 100 * 3000 // November bills October's usage: none
+			}
+			if st.Total != want {
+				t.Errorf("statement %d total %d, want %d", i, st.Total, want)
+			}
+		}
+		one := e.must(200, "GET", "/v1/accounts/acme/billing/statements/"+body.Items[1].ID, nil)
+		if !strings.Contains(string(one.Body), `"id":"`+body.Items[1].ID+`"`) {
+			t.Errorf("by id: %s", one.Body)
+		}
+		wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/billing/statements/st_ffffffffffffffff", nil), 404, "not_found")
+		csv := string(e.must(200, "GET", "/v1/accounts/acme/billing/statements?from=2025-12&to=2026-01&format=csv", nil).Body)
+		if !strings.HasPrefix(csv, "statement_id,period_start,period_end,currency,license,description,service_month,quantity,unit_price,amount,kind\n") ||
+			!strings.Contains(csv, ",EUR,qm,") || !strings.Contains(csv, ",225000,uncommitted") {
+			t.Errorf("CSV:\n%s", csv)
+		}
+	})
+}

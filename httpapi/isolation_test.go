@@ -89,7 +89,7 @@ func accountRoutes(e *env, acct string, ts tenants) []accountRoute {
 			e.t.Fatalf("route %s has an {id} this test does not know: add it", pattern)
 		}
 		path = strings.NewReplacer("{account}", acct, "{user}", "u1", "{license}", "qm", "{service}", "qm",
-			"{role}", role, "{id}", id).Replace(path)
+			"{role}", role, "{id}", id, "{statement}", "st_0000000000000000").Replace(path)
 		if strings.Contains(path, "{") {
 			e.t.Fatalf("route %s has a path value this test does not know: add it", pattern)
 		}
@@ -101,6 +101,9 @@ func accountRoutes(e *env, acct string, ts tenants) []accountRoute {
 		}
 		if strings.HasSuffix(path, "/billing/usage") {
 			path += "?from=2026-10&to=2026-11"
+		}
+		if strings.HasSuffix(path, "/billing/statements") {
+			path += "?from=2026-01&to=2026-12"
 		}
 		if strings.HasSuffix(path, "/billing/close") {
 			path += "?month=2026-09"
@@ -313,8 +316,12 @@ func TestIsolation_AccessRules(t *testing.T) {
 				if isWrite(rt.method) || strings.HasSuffix(rt.pattern, "/audit") {
 					continue
 				}
-				if got := e.do(ts.tokens["a"]["reader"], rt.method, rt.path, nil).Status; got != 200 {
-					t.Errorf("reader %s %s: status %d, want 200", rt.method, rt.path, got)
+				want := 200
+				if strings.HasSuffix(rt.pattern, "/statements/{statement}") {
+					want = 404 // the made-up id: read, and not found
+				}
+				if got := e.do(ts.tokens["a"]["reader"], rt.method, rt.path, nil).Status; got != want {
+					t.Errorf("reader %s %s: status %d, want %d", rt.method, rt.path, got, want)
 				}
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/billing"
 	"github.com/seatkeeper/seatkeeper/catalog"
 	"github.com/seatkeeper/seatkeeper/snapshot"
 )
@@ -21,6 +22,7 @@ type Store interface {
 	LicenseUsage(ctx context.Context, account string, from, to time.Time, interval time.Duration, license string) ([]seatkeeper.LicenseUsageRow, error)
 	MonthlyUsage(ctx context.Context, account, from, to string) ([]seatkeeper.MonthUsage, error)
 	CloseMonth(ctx context.Context, by seatkeeper.Actor, account, month string) error
+	Statements(ctx context.Context, account string, from, to time.Time) ([]billing.Statement, error)
 	Ping(ctx context.Context) error
 }
 
@@ -136,6 +138,8 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "GET /v1/accounts/{account}/reports/license-usage", reader, s.licenseUsage)
 	s.handle(mux, "GET /v1/accounts/{account}/billing/usage", reader, s.monthlyUsage)
 	s.handle(mux, "POST /v1/accounts/{account}/billing/close", operatorOnly, s.closeMonth)
+	s.handle(mux, "GET /v1/accounts/{account}/billing/statements", reader, s.statements)
+	s.handle(mux, "GET /v1/accounts/{account}/billing/statements/{statement}", reader, s.statement)
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {

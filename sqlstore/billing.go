@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/billing"
 	"github.com/seatkeeper/seatkeeper/catalog"
 	"github.com/seatkeeper/seatkeeper/metering"
 )
@@ -80,4 +81,62 @@ func (s *Store) monthUsage(ctx context.Context, sub seatkeeper.Subscription, sta
 		u.Used = peaks.Raw
 	}
 	return u, nil
+}
+
+// Statements computes the account's statements whose billing period starts
+// in [from, to) (SPEC §4.6): each subscription's recurring charges in
+// advance, prorated by days, and the overage and uncommitted seats of the
+// ledger's months in arrears (package billing).
+func (s *Store) Statements(ctx context.Context, account string, from, to time.Time) ([]billing.Statement, error) {
+	st, err := s.stateNow(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(st.account.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	var plans []billing.Plan
+	first := to
+	for _, sub := range st.subs {
+		var qs []metering.QuantityChange
+		if err := s.read(ctx, func(t *tx) error {
+			var err error
+			qs, err = t.quantities(account, sub, sub.StartsAt, to)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		p := billing.Plan{License: sub.License, Currency: sub.Currency, BillingPeriod: sub.BillingPeriod, Enforcement: sub.Enforcement,
+			UnitPrice: sub.UnitPrice, OveragePrice: sub.OveragePrice, StartsAt: sub.StartsAt, EndsAt: sub.EndsAt}
+		for _, q := range qs {
+			p.Quantity = append(p.Quantity, billing.QuantityChange{At: q.At, Quantity: q.Quantity})
+		}
+		plans = append(plans, p)
+		if sub.StartsAt.Before(first) {
+			first = sub.StartsAt
+		}
+	}
+	// The months whose usage the statements may bill in arrears.
+	var usage []billing.Usage
+	lo := from.In(loc).AddDate(-1, 0, 0) // an annual period bills the year before it
+	if first.After(lo) {
+		lo = first
+	}
+	if lo.Before(to) {
+		last := to.In(loc).AddDate(0, 0, -1)
+		if lo.In(loc).AddDate(0, MaxMonths-1, 0).Before(last) {
+			lo = last.AddDate(0, -(MaxMonths - 1), 0)
+		}
+		months, err := s.MonthlyUsage(ctx, account, lo.In(loc).Format("2006-01"), last.Format("2006-01"))
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range months {
+			if m.Overage > 0 || m.Uncommitted > 0 {
+				usage = append(usage, billing.Usage{Month: m.Month, License: m.License, Overage: m.Overage, Uncommitted: m.Uncommitted})
+			}
+		}
+	}
+	return billing.Statements(account, loc, plans, usage, from, to), nil
 }

@@ -83,3 +83,60 @@ func TestR7_MonthlyOverage(t *testing.T) {
 		})
 	}
 }
+
+// TestR14_StatementsInArrears: the holiday season on statements: recurring
+// 100 committed seats in advance each month, and each month's 50
+// uncommitted seats in arrears on the next month's statement.
+func TestR14_StatementsInArrears(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		mustAccount(t, s, "acme", "wfo")
+		feb := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "qm", Model: "named", Enforcement: "commit",
+			Quantity: 100, UnitPrice: 3000, OveragePrice: 4500, Currency: "EUR", StartsAt: feb}); err != nil {
+			t.Fatal(err)
+		}
+		var events []seatkeeper.UsageEvent
+		for i := range 150 {
+			at := feb
+			if i >= 100 {
+				at = time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)
+				events = append(events, seatkeeper.UsageEvent{Type: "assignment.remove", User: fmt.Sprintf("u%d", i), License: "qm", At: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)})
+			}
+			events = append(events, seatkeeper.UsageEvent{Type: "assignment.add", User: fmt.Sprintf("u%d", i), License: "qm", At: at})
+		}
+		if _, err := s.ImportEvents(ctx, operator, "acme", events); err != nil {
+			t.Fatal(err)
+		}
+		sts, err := s.Statements(ctx, "acme", time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sts) != 4 {
+			t.Fatalf("%d statements, want 4 (Nov to Feb)", len(sts))
+		}
+		for _, st := range sts {
+			var recurring, uncommitted int64
+			for _, l := range st.Lines {
+				switch l.Kind {
+				case "recurring":
+					recurring += l.Amount
+				case "uncommitted":
+					uncommitted += l.Amount
+				}
+			}
+			wantU := int64(50 * 4500)
+			if st.PeriodStart.Month() == time.November {
+				wantU = 0 // October had none
+			}
+			if recurring != 100*3000 || uncommitted != wantU || st.Currency != "EUR" {
+				t.Errorf("statement from %s: recurring %d, uncommitted %d, %s; want %d and %d EUR",
+					st.PeriodStart.Format("2006-01-02"), recurring, uncommitted, st.Currency, 100*3000, wantU)
+			}
+		}
+		again, _ := s.Statements(ctx, "acme", time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+		if again[2].ID != sts[2].ID || again[2].Total != sts[2].Total {
+			t.Error("statements must be stable")
+		}
+	})
+}
