@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"time"
@@ -22,18 +21,14 @@ func (s *Server) monthlyUsage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !wantsCSV(r) {
-		writeJSON(w, http.StatusOK, map[string]any{"items": rows})
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"month", "license", "model", "enforcement", "quantity", "peak", "sustained_peak", "used", "committed", "uncommitted", "overage"})
-	for _, u := range rows {
-		cw.Write([]string{u.Month, u.License, u.Model, u.Enforcement, strconv.Itoa(u.Quantity), strconv.Itoa(u.Peak), strconv.Itoa(u.SustainedPeak),
-			strconv.Itoa(u.Used), strconv.Itoa(u.Committed), strconv.Itoa(u.Uncommitted), strconv.Itoa(u.Overage)})
-	}
-	cw.Flush()
+	writeTable(w, r, map[string]any{"items": rows},
+		[]string{"month", "license", "model", "enforcement", "quantity", "peak", "sustained_peak", "used", "committed", "uncommitted", "overage"},
+		func(emit func(...string)) {
+			for _, u := range rows {
+				emit(u.Month, u.License, u.Model, u.Enforcement, strconv.Itoa(u.Quantity), strconv.Itoa(u.Peak), strconv.Itoa(u.SustainedPeak),
+					strconv.Itoa(u.Used), strconv.Itoa(u.Committed), strconv.Itoa(u.Uncommitted), strconv.Itoa(u.Overage))
+			}
+		})
 }
 
 // closeMonth is POST …/billing/close?month=YYYY-MM (operator): the month is
@@ -123,22 +118,18 @@ func (s *Server) statement(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) writeStatements(w http.ResponseWriter, r *http.Request, sts []billing.Statement, one bool) {
-	if !wantsCSV(r) {
-		if one {
-			writeJSON(w, http.StatusOK, sts[0])
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": sts})
-		return
+	var body any = map[string]any{"items": sts}
+	if one {
+		body = sts[0]
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"statement_id", "period_start", "period_end", "currency", "license", "description", "service_month", "quantity", "unit_price", "amount", "kind"})
-	for _, st := range sts {
-		for _, l := range st.Lines {
-			cw.Write([]string{st.ID, st.PeriodStart.Format(time.RFC3339), st.PeriodEnd.Format(time.RFC3339), st.Currency, l.License, l.Description,
-				l.ServiceMonth, strconv.Itoa(l.Quantity), strconv.FormatInt(l.UnitPrice, 10), strconv.FormatInt(l.Amount, 10), l.Kind})
-		}
-	}
-	cw.Flush()
+	writeTable(w, r, body,
+		[]string{"statement_id", "period_start", "period_end", "currency", "license", "description", "service_month", "quantity", "unit_price", "amount", "kind"},
+		func(emit func(...string)) {
+			for _, st := range sts {
+				for _, l := range st.Lines {
+					emit(st.ID, st.PeriodStart.Format(time.RFC3339), st.PeriodEnd.Format(time.RFC3339), st.Currency, l.License, l.Description,
+						l.ServiceMonth, strconv.Itoa(l.Quantity), strconv.FormatInt(l.UnitPrice, 10), strconv.FormatInt(l.Amount, 10), l.Kind)
+				}
+			}
+		})
 }

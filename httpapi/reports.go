@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"time"
@@ -86,18 +85,16 @@ func (s *Server) licenseUsage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !wantsCSV(r) {
-		writeJSON(w, http.StatusOK, map[string]any{"items": rows})
-		return
+	if wantsCSV(r) {
+		w.Header().Set("Content-Disposition", `attachment; filename="license-usage.csv"`)
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="license-usage.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"interval_start", "license", "quantity", "allowance", "peak", "average", "sustained", "over_quantity", "sign_ins", "denied"})
-	for _, x := range rows {
-		cw.Write([]string{x.IntervalStart.Format(time.RFC3339), x.License, strconv.Itoa(x.Quantity), strconv.Itoa(x.Allowance),
-			strconv.Itoa(x.Peak), strconv.FormatFloat(x.Average, 'f', 3, 64), strconv.Itoa(x.Sustained), strconv.Itoa(x.OverQuantity),
-			strconv.Itoa(x.SignIns), strconv.Itoa(x.Denied)})
-	}
-	cw.Flush()
+	writeTable(w, r, map[string]any{"items": rows},
+		[]string{"interval_start", "license", "quantity", "allowance", "peak", "average", "sustained", "over_quantity", "sign_ins", "denied"},
+		func(emit func(...string)) {
+			for _, x := range rows {
+				emit(x.IntervalStart.Format(time.RFC3339), x.License, strconv.Itoa(x.Quantity), strconv.Itoa(x.Allowance),
+					strconv.Itoa(x.Peak), strconv.FormatFloat(x.Average, 'f', 3, 64), strconv.Itoa(x.Sustained), strconv.Itoa(x.OverQuantity),
+					strconv.Itoa(x.SignIns), strconv.Itoa(x.Denied))
+			}
+		})
 }

@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -32,11 +30,6 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
-}
-
-// wantsCSV reports whether the client asked for CSV, by Accept or ?format=csv.
-func wantsCSV(r *http.Request) bool {
-	return r.URL.Query().Get("format") == "csv" || strings.Contains(r.Header.Get("Accept"), "text/csv")
 }
 
 // timeRange reads from/to (RFC 3339); by default the last 30 days.
@@ -71,15 +64,11 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !wantsCSV(r) {
-		writeJSON(w, http.StatusOK, map[string]any{"items": recs})
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "at", "token_id", "token_kind", "acting_user", "action", "target", "detail"})
-	for _, a := range recs {
-		cw.Write([]string{strconv.FormatInt(a.ID, 10), a.At.Format(time.RFC3339Nano), a.TokenID, a.TokenKind, a.ActingUser, a.Action, a.Target, a.Detail})
-	}
-	cw.Flush()
+	writeTable(w, r, map[string]any{"items": recs},
+		[]string{"id", "at", "token_id", "token_kind", "acting_user", "action", "target", "detail"},
+		func(emit func(...string)) {
+			for _, a := range recs {
+				emit(strconv.FormatInt(a.ID, 10), a.At.Format(time.RFC3339Nano), a.TokenID, a.TokenKind, a.ActingUser, a.Action, a.Target, a.Detail)
+			}
+		})
 }
