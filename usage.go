@@ -68,3 +68,17 @@ type MonthUsage struct {
 	Uncommitted   int    `json:"uncommitted"`
 	Overage       int    `json:"overage"`
 }
+
+// ClosedMonth is a month an operator closed (SPEC §4.6): the usage it froze
+// and its SHA-256, and whether recomputing the month from the ledger, under
+// the terms frozen with it, gives the same bytes.
+type ClosedMonth struct {
+	Month    string       `json:"month"`
+	ClosedAt time.Time    `json:"closed_at"`
+	Digest   string       `json:"sha256"`
+	Items    []MonthUsage `json:"items"`
+	// Recomputed is the SHA-256 of the month recomputed now; Identical
+	// says its bytes equal the frozen ones. Only a verification sets them.
+	Recomputed string `json:"recomputed_sha256,omitempty"`
+	Identical  *bool  `json:"identical,omitempty"`
+}

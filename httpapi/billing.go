@@ -31,15 +31,27 @@ func (s *Server) monthlyUsage(w http.ResponseWriter, r *http.Request) {
 		})
 }
 
-// closeMonth is POST …/billing/close?month=YYYY-MM (operator): the month is
-// frozen, and ledger imports into it are refused (period_closed).
+// closeMonth is POST …/billing/close?month=YYYY-MM (operator): the ledger
+// is closed up to the month's end (imports before it get period_closed)
+// and the month's usage is frozen; the answer is what was frozen.
 func (s *Server) closeMonth(w http.ResponseWriter, r *http.Request) {
-	month := r.URL.Query().Get("month")
-	if err := s.Store.CloseMonth(r.Context(), actorOf(r), r.PathValue("account"), month); err != nil {
+	c, err := s.Store.CloseMonth(r.Context(), actorOf(r), r.PathValue("account"), r.URL.Query().Get("month"))
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"month": month, "closed": true})
+	writeJSON(w, http.StatusOK, c)
+}
+
+// closedMonth is GET …/billing/close?month=YYYY-MM: what the closed month
+// froze, recomputed from the ledger to show that it has not changed.
+func (s *Server) closedMonth(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Store.ClosedMonth(r.Context(), r.PathValue("account"), r.URL.Query().Get("month"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
 }
 
 // billingTime reads from/to of statements: a month YYYY-MM (its first

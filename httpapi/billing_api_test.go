@@ -45,9 +45,21 @@ func TestAPI_R14_MonthlyUsageAndClose(t *testing.T) {
 		}
 		wantProblem(t, e.do(reader, "GET", "/v1/accounts/acme/billing/usage?from=2025-13", nil), 400, "invalid_request")
 		wantProblem(t, e.do(reader, "POST", "/v1/accounts/acme/billing/close?month=2025-12", nil), 403, "forbidden")
-		e.must(200, "POST", "/v1/accounts/acme/billing/close?month=2025-12", nil)
+		wantProblem(t, e.do(reader, "GET", "/v1/accounts/acme/billing/close?month=2025-12", nil), 404, "not_found")
+		var closed seatkeeper.ClosedMonth
+		e.must(200, "POST", "/v1/accounts/acme/billing/close?month=2025-12", nil).JSON(t, &closed)
+		if len(closed.Items) != 1 || closed.Items[0].Uncommitted != 50 || len(closed.Digest) != 64 || closed.Identical != nil {
+			t.Errorf("close: %+v", closed)
+		}
 		late := map[string]any{"events": []map[string]any{{"type": "assignment.add", "user": "late", "license": "qm", "at": "2025-12-15T00:00:00Z"}}}
 		wantProblem(t, e.do(e.Operator, "POST", "/v1/accounts/acme/usage/events", late), 409, "period_closed")
+		var verified seatkeeper.ClosedMonth
+		e.mustAs(reader, 200, "GET", "/v1/accounts/acme/billing/close?month=2025-12", nil).JSON(t, &verified)
+		if verified.Identical == nil || !*verified.Identical || verified.Recomputed != closed.Digest || verified.Digest != closed.Digest {
+			t.Errorf("verification: %+v, frozen %s", verified, closed.Digest)
+		}
+		wantProblem(t, e.do(e.Operator, "POST", "/v1/accounts/acme/billing/close?month=2099-01", nil), 409, "conflict")
+		wantProblem(t, e.do(e.Operator, "POST", "/v1/accounts/acme/billing/close?month=12-2025", nil), 400, "invalid_request")
 	})
 }
 

@@ -609,7 +609,6 @@ func TestAPI_UsageImportAccess(t *testing.T) {
 
 // SPEC §4.5, §4.6: events in a closed month (of the account's time zone)
 // refuse the whole batch with 409 period_closed; nothing is imported.
-// There is no HTTP route to close a month yet: the store closes it.
 func TestAPI_UsageImportPeriodClosed(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
@@ -619,7 +618,7 @@ func TestAPI_UsageImportPeriodClosed(t *testing.T) {
 		e.ledgerAccount("berlin", "Europe/Berlin")
 		clock.Set(importedAt)
 		for _, acct := range []string{"acme", "berlin"} {
-			if err := e.Store.CloseMonth(ctx, operator, acct, "2026-10"); err != nil {
+			if _, err := e.Store.CloseMonth(ctx, operator, acct, "2026-10"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -646,8 +645,12 @@ func TestAPI_UsageImportPeriodClosed(t *testing.T) {
 		wantProblem(t, e.importEvents(e.Operator, "berlin", []usageEvent{presence("presence.start", "cy", "cy-1", time.Date(2026, 10, 31, 22, 30, 0, 0, time.UTC))}), 409, "period_closed")
 		e.must(201, "POST", "/v1/accounts/berlin/usage/events", map[string]any{"events": []usageEvent{presence("presence.start", "cy", "cy-1", time.Date(2026, 10, 31, 23, 30, 0, 0, time.UTC))}})
 
-		// Closing November too refuses what was fine before.
-		if err := e.Store.CloseMonth(ctx, operator, "acme", "2026-11"); err != nil {
+		// Closing November too, once it has ended, refuses what was fine before.
+		if _, err := e.Store.CloseMonth(ctx, operator, "acme", "2026-11"); seatkeeper.ErrorCode(err) != seatkeeper.EConflict {
+			t.Errorf("closing a month that has not ended: %v, want conflict", err)
+		}
+		clock.Set(time.Date(2026, 12, 1, 0, 0, 1, 0, time.UTC))
+		if _, err := e.Store.CloseMonth(ctx, operator, "acme", "2026-11"); err != nil {
 			t.Fatal(err)
 		}
 		wantProblem(t, e.importEvents(e.Operator, "acme", []usageEvent{presence("presence.end", "ann", "ann-1", time.Date(2026, 11, 3, 17, 0, 0, 0, time.UTC))}), 409, "period_closed")

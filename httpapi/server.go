@@ -21,7 +21,8 @@ type Store interface {
 	ImportEvents(ctx context.Context, by seatkeeper.Actor, account string, events []seatkeeper.UsageEvent) (int, error)
 	LicenseUsage(ctx context.Context, account string, from, to time.Time, interval time.Duration, license string) ([]seatkeeper.LicenseUsageRow, error)
 	MonthlyUsage(ctx context.Context, account, from, to string) ([]seatkeeper.MonthUsage, error)
-	CloseMonth(ctx context.Context, by seatkeeper.Actor, account, month string) error
+	CloseMonth(ctx context.Context, by seatkeeper.Actor, account, month string) (seatkeeper.ClosedMonth, error)
+	ClosedMonth(ctx context.Context, account, month string) (seatkeeper.ClosedMonth, error)
 	Statements(ctx context.Context, account string, from, to time.Time) ([]billing.Statement, error)
 	Ping(ctx context.Context) error
 }
@@ -138,6 +139,7 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "GET /v1/accounts/{account}/reports/license-usage", reader, s.licenseUsage)
 	s.handle(mux, "GET /v1/accounts/{account}/billing/usage", reader, s.monthlyUsage)
 	s.handle(mux, "POST /v1/accounts/{account}/billing/close", operatorOnly, s.closeMonth)
+	s.handle(mux, "GET /v1/accounts/{account}/billing/close", reader, s.closedMonth)
 	s.handle(mux, "GET /v1/accounts/{account}/billing/statements", reader, s.statements)
 	s.handle(mux, "GET /v1/accounts/{account}/billing/statements/{statement}", reader, s.statement)
 }

@@ -27,33 +27,60 @@ func (s *Store) MonthlyUsage(ctx context.Context, account, from, to string) ([]s
 	if months > MaxMonths {
 		return nil, seatkeeper.Errorf(seatkeeper.EInvalid, "at most %d months at once", MaxMonths)
 	}
-	st, err := s.stateNow(ctx, account)
+	st, loc, err := s.stateIn(ctx, account)
 	if err != nil {
 		return nil, err
 	}
-	loc, err := time.LoadLocation(st.account.TimeZone)
+	frozen, err := s.frozenMonths(ctx, account, from, to)
 	if err != nil {
 		return nil, err
 	}
+	subs := userSubscriptions(st)
 	out := []seatkeeper.MonthUsage{}
 	for i := range months {
-		m := first.AddDate(0, i, 0)
-		start := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc)
-		end := start.AddDate(0, 1, 0)
-		for _, sub := range st.subs {
-			lic, _ := st.cat.License(sub.License)
-			if lic.Scope != catalog.ScopeUser {
-				continue
-			}
-			u, err := s.monthUsage(ctx, sub, start, end, account)
-			if err != nil {
+		month := first.AddDate(0, i, 0).Format("2006-01")
+		items, ok := frozen[month] // a closed month answers what it froze
+		if !ok {
+			if items, err = s.usageIn(ctx, account, loc, subs, month); err != nil {
 				return nil, err
 			}
-			u.Month = m.Format("2006-01")
-			out = append(out, u)
 		}
+		out = append(out, items...)
 	}
 	return out, nil
+}
+
+// userSubscriptions are the subscriptions metered per user: those of user
+// licenses, not account-wide or quantity ones.
+func userSubscriptions(st *acctState) []seatkeeper.Subscription {
+	var subs []seatkeeper.Subscription
+	for _, sub := range st.subs {
+		if lic, _ := st.cat.License(sub.License); lic.Scope == catalog.ScopeUser {
+			subs = append(subs, sub)
+		}
+	}
+	return subs
+}
+
+// usageIn computes one month (YYYY-MM in loc) of the subscriptions from
+// the ledger.
+func (s *Store) usageIn(ctx context.Context, account string, loc *time.Location, subs []seatkeeper.Subscription, month string) ([]seatkeeper.MonthUsage, error) {
+	m, err := time.Parse("2006-01", month)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc)
+	end := start.AddDate(0, 1, 0)
+	items := make([]seatkeeper.MonthUsage, 0, len(subs))
+	for _, sub := range subs {
+		u, err := s.monthUsage(ctx, sub, start, end, account)
+		if err != nil {
+			return nil, err
+		}
+		u.Month = month
+		items = append(items, u)
+	}
+	return items, nil
 }
 
 func (s *Store) monthUsage(ctx context.Context, sub seatkeeper.Subscription, start, end time.Time, account string) (seatkeeper.MonthUsage, error) {
@@ -88,11 +115,7 @@ func (s *Store) monthUsage(ctx context.Context, sub seatkeeper.Subscription, sta
 // advance, prorated by days, and the overage and uncommitted seats of the
 // ledger's months in arrears (package billing).
 func (s *Store) Statements(ctx context.Context, account string, from, to time.Time) ([]billing.Statement, error) {
-	st, err := s.stateNow(ctx, account)
-	if err != nil {
-		return nil, err
-	}
-	loc, err := time.LoadLocation(st.account.TimeZone)
+	st, loc, err := s.stateIn(ctx, account)
 	if err != nil {
 		return nil, err
 	}

@@ -69,23 +69,15 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 			return err
 		}
 		loc, _ := time.LoadLocation(st.account.TimeZone)
-		months := map[string]bool{}
 		for _, e := range events {
-			months[e.At.In(loc).Format("2006-01")] = true
 			if e.License != "" {
 				if _, ok := st.cat.License(e.License); !ok {
 					return seatkeeper.Errorf(seatkeeper.EInvalid, "catalog %s has no license %q; none were imported", st.cat.Name, e.License)
 				}
 			}
 		}
-		for m := range months {
-			var n int
-			if err := t.queryRow("SELECT count(*) FROM closed_months WHERE account = ? AND month = ?", account, m).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return seatkeeper.Errorf(seatkeeper.EPeriodClosed, "%s is closed; none of the events were imported", m)
-			}
+		if err := t.refuseClosed(account, loc, events); err != nil {
+			return err
 		}
 		for _, e := range events {
 			t.eventAt(e.At.UTC(), account, e.Type, e.User, e.License, e.Kind, e.Session, "import", 0)
@@ -96,22 +88,4 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 		return 0, err
 	}
 	return len(events), nil
-}
-
-// CloseMonth freezes a month (YYYY-MM, in the account's time zone): ledger
-// imports into it are refused from then on (EPeriodClosed).
-func (s *Store) CloseMonth(ctx context.Context, by seatkeeper.Actor, account, month string) error {
-	if _, err := time.Parse("2006-01", month); err != nil {
-		return seatkeeper.Errorf(seatkeeper.EInvalid, "month must be YYYY-MM")
-	}
-	return s.write(ctx, func(t *tx) error {
-		if _, err := t.state(account); err != nil {
-			return err
-		}
-		if _, err := t.exec("INSERT INTO closed_months (account, month, closed_at) VALUES (?, ?, ?) ON CONFLICT (account, month) DO NOTHING",
-			account, month, micros(s.Now())); err != nil {
-			return err
-		}
-		return t.audit(account, by, "billing.close", month, nil)
-	})
 }

@@ -24,11 +24,7 @@ const lookBehind = 24 * time.Hour
 // the quantity, the sign-ins and the refused sign-ins. For a named license
 // the users counted are those holding a seat.
 func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.Time, interval time.Duration, license string) ([]seatkeeper.LicenseUsageRow, error) {
-	st, err := s.stateNow(ctx, account)
-	if err != nil {
-		return nil, err
-	}
-	loc, err := time.LoadLocation(st.account.TimeZone)
+	st, loc, err := s.stateIn(ctx, account)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +54,16 @@ func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].IntervalStart.Before(out[j].IntervalStart) })
 	return out, nil
+}
+
+// stateIn reads the account's compiled state and its time zone.
+func (s *Store) stateIn(ctx context.Context, account string) (*acctState, *time.Location, error) {
+	st, err := s.stateNow(ctx, account)
+	if err != nil {
+		return nil, nil, err
+	}
+	loc, err := time.LoadLocation(st.account.TimeZone)
+	return st, loc, err
 }
 
 // stateNow reads the account's compiled state in a read of its own.

@@ -98,7 +98,7 @@ func TestImportAllOrNothing(t *testing.T) {
 		if se, ok := err.(*seatkeeper.Error); !ok || se.Code != seatkeeper.EInvalid || len(se.Fields) != 1 || se.Fields[0].Field != "events[1].kind" {
 			t.Errorf("bad batch: %#v", err)
 		}
-		if err := s.CloseMonth(ctx, operator, "acme", "2026-10"); err != nil {
+		if _, err := s.CloseMonth(ctx, operator, "acme", "2026-10"); err != nil {
 			t.Fatal(err)
 		}
 		later := good
