@@ -54,6 +54,34 @@ func (s *Server) closedMonth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
+// advice is GET …/billing/advice?license=&months=12: the quantity of a
+// commitment or pool that would have cost least over the last months.
+func (s *Server) advice(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	months := 12
+	if v := q.Get("months"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.fail(w, r, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid months",
+				Fields: []seatkeeper.FieldError{{Field: "months", Message: "must be a whole number of months"}}})
+			return
+		}
+		months = n
+	}
+	license := q.Get("license")
+	if !validID(license) {
+		s.fail(w, r, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid license",
+			Fields: []seatkeeper.FieldError{{Field: "license", Message: "required, [A-Za-z0-9._@:-]{1,128}"}}})
+		return
+	}
+	a, err := s.Store.Advice(r.Context(), r.PathValue("account"), license, months)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
 // billingTime reads from/to of statements: a month YYYY-MM (its first
 // day), a date, or an RFC 3339 time, in the account's time zone.
 func billingTime(v, name string, loc *time.Location) (time.Time, error) {

@@ -4,9 +4,26 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/billing"
 )
+
+// holidaySeason is R14's example as ledger events: 100 QM seats assigned
+// from February 2025, 50 more from November to January.
+func holidaySeason() []map[string]any {
+	var events []map[string]any
+	for i := range 150 {
+		ev := map[string]any{"type": "assignment.add", "user": fmt.Sprintf("u%d", i), "license": "qm", "at": "2025-02-01T00:00:00Z"}
+		if i >= 100 {
+			ev["at"] = "2025-11-01T00:00:00Z"
+			events = append(events, map[string]any{"type": "assignment.remove", "user": fmt.Sprintf("u%d", i), "license": "qm", "at": "2026-02-01T00:00:00Z"})
+		}
+		events = append(events, ev)
+	}
+	return events
+}
 
 // TestAPI_R14_MonthlyUsageAndClose: the holiday-season commitment over
 // HTTP, as JSON and CSV; closing a month refuses imports into it.
@@ -14,15 +31,7 @@ func TestAPI_R14_MonthlyUsageAndClose(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		e.must(201, "PUT", "/v1/accounts/acme", map[string]string{"name": "Acme", "region": "eu", "catalog": "wfo"})
 		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/qm", map[string]any{"model": "named", "enforcement": "commit", "quantity": 100, "starts_at": "2025-02-01T00:00:00Z"})
-		var events []map[string]any
-		for i := range 150 {
-			ev := map[string]any{"type": "assignment.add", "user": fmt.Sprintf("u%d", i), "license": "qm", "at": "2025-02-01T00:00:00Z"}
-			if i >= 100 {
-				ev["at"] = "2025-11-01T00:00:00Z"
-				events = append(events, map[string]any{"type": "assignment.remove", "user": fmt.Sprintf("u%d", i), "license": "qm", "at": "2026-02-01T00:00:00Z"})
-			}
-			events = append(events, ev)
-		}
+		events := holidaySeason()
 		e.must(201, "POST", "/v1/accounts/acme/usage/events", map[string]any{"events": events})
 		reader := e.token("acme", "reader")
 		var body struct {
@@ -112,6 +121,62 @@ func TestAPI_R14_Statements(t *testing.T) {
 		if !strings.HasPrefix(csv, "statement_id,period_start,period_end,currency,license,description,service_month,quantity,unit_price,amount,kind\n") ||
 			!strings.Contains(csv, ",EUR,qm,") || !strings.Contains(csv, ",225000,uncommitted") {
 			t.Errorf("CSV:\n%s", csv)
+		}
+	})
+}
+
+// TestAPI_Advice (SPEC §4.6, issue 5): commitment advice for R14's holiday
+// season and for R7's shift change, exact to the minor unit.
+func TestAPI_Advice(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		clock := e.useClock(time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC))
+		e.must(201, "PUT", "/v1/accounts/acme", map[string]string{"name": "Acme", "region": "eu", "catalog": "wfo"})
+		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/qm", map[string]any{"model": "named", "enforcement": "commit", "quantity": 100,
+			"unit_price": 3000, "overage_price": 4500, "currency": "EUR", "starts_at": "2025-02-01T00:00:00Z"})
+		wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/billing/advice?license=qm", nil), 409, "conflict")
+		events := holidaySeason()
+		clock.Set(time.Date(2026, 2, 15, 0, 0, 0, 0, time.UTC))
+		e.must(201, "POST", "/v1/accounts/acme/usage/events", map[string]any{"events": events})
+		reader := e.token("acme", "reader")
+		var a billing.Advice
+		e.mustAs(reader, 200, "GET", "/v1/accounts/acme/billing/advice?license=qm&months=12", nil).JSON(t, &a)
+		if len(a.Months) != 12 || a.Months[0].Month != "2025-02" || a.Months[11].Month != "2026-01" || a.Months[9].Usage != 150 {
+			t.Fatalf("months %+v", a.Months)
+		}
+		// The 50 holiday seats are used 3 months of 12, fewer than
+		// 12 × 3000 / 4500 = 8: cheaper uncommitted. 100 is best.
+		if a.Advised != 100 || a.AdvisedCost != 12*100*3000+3*50*4500 || a.Saving != 0 || a.Currency != "EUR" {
+			t.Errorf("advice at 100: %+v", a)
+		}
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/qm", map[string]any{"model": "named", "enforcement": "commit", "quantity": 150,
+			"unit_price": 3000, "overage_price": 4500, "currency": "EUR", "starts_at": "2025-02-01T00:00:00Z"})
+		e.mustAs(reader, 200, "GET", "/v1/accounts/acme/billing/advice?license=qm", nil).JSON(t, &a)
+		if a.Current != 150 || a.Advised != 100 || a.Saving != 12*150*3000-(12*100*3000+3*50*4500) || !strings.Contains(a.Explanation, "1125000 less") {
+			t.Errorf("advice at 150: %+v", a)
+		}
+		e.mustAs(reader, 200, "GET", "/v1/accounts/acme/billing/advice?license=qm&months=3", nil).JSON(t, &a)
+		if len(a.Months) != 3 || a.Advised != 150 { // three holiday months: all 150 pay
+			t.Errorf("three months: %+v", a)
+		}
+		for _, q := range []string{"months=0", "months=37", "months=x", "license=", "license=a%20b"} {
+			query := q
+			if !strings.HasPrefix(q, "license") {
+				query = "license=qm&" + q
+			}
+			wantProblem(t, e.do(reader, "GET", "/v1/accounts/acme/billing/advice?"+query, nil), 400, "invalid_request")
+		}
+		wantProblem(t, e.do(reader, "GET", "/v1/accounts/acme/billing/advice?license=wfm", nil), 404, "not_found")
+
+		// R7: a pool of 100 with an allowance of 10; the shift change runs
+		// 45 minutes over: a sustained peak of 105. At 50.00 a seat and
+		// 70.00 over, 105 seats cost least, and 95 would have refused.
+		e.ledgerAccount("pool", "UTC")
+		e.must(200, "PUT", "/v1/accounts/pool/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": 100, "overage_allowance": 10,
+			"unit_price": 5000, "overage_price": 7000, "currency": "USD", "starts_at": "2026-01-01T00:00:00Z"})
+		e.must(201, "POST", "/v1/accounts/pool/usage/events", map[string]any{"events": shiftChange(time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC), 45*time.Minute)})
+		e.mustAs(e.Operator, 200, "GET", "/v1/accounts/pool/billing/advice?license=essentials", nil).JSON(t, &a)
+		if len(a.Months) != 1 || a.Months[0].Usage != 105 || a.MinimumSafe != 95 || a.Advised != 105 || a.CurrentCost != 100*5000+5*7000 || a.Saving != 10000 {
+			t.Errorf("pool advice: %+v", a)
 		}
 	})
 }

@@ -105,6 +105,9 @@ func accountRoutes(e *env, acct string, ts tenants) []accountRoute {
 		if strings.HasSuffix(path, "/billing/statements") {
 			path += "?from=2026-01&to=2026-12"
 		}
+		if strings.HasSuffix(path, "/billing/advice") {
+			path += "?license=essentials"
+		}
 		if strings.HasSuffix(path, "/billing/close") {
 			path += "?month=2026-09"
 		}
@@ -319,6 +322,9 @@ func TestIsolation_AccessRules(t *testing.T) {
 				want := 200
 				if strings.HasSuffix(rt.pattern, "/statements/{statement}") || strings.HasSuffix(rt.pattern, "/billing/close") {
 					want = 404 // the made-up id, the month never closed: read, and not found
+				}
+				if strings.HasSuffix(rt.pattern, "/billing/advice") {
+					want = 400 // read, and refused: no advice for a named hard subscription
 				}
 				if got := e.do(ts.tokens["a"]["reader"], rt.method, rt.path, nil).Status; got != want {
 					t.Errorf("reader %s %s: status %d, want %d", rt.method, rt.path, got, want)

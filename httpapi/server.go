@@ -24,6 +24,7 @@ type Store interface {
 	CloseMonth(ctx context.Context, by seatkeeper.Actor, account, month string) (seatkeeper.ClosedMonth, error)
 	ClosedMonth(ctx context.Context, account, month string) (seatkeeper.ClosedMonth, error)
 	Statements(ctx context.Context, account string, from, to time.Time) ([]billing.Statement, error)
+	Advice(ctx context.Context, account, license string, months int) (billing.Advice, error)
 	Ping(ctx context.Context) error
 }
 
@@ -141,6 +142,7 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "POST /v1/accounts/{account}/billing/close", operatorOnly, s.closeMonth)
 	s.handle(mux, "GET /v1/accounts/{account}/billing/close", reader, s.closedMonth)
 	s.handle(mux, "GET /v1/accounts/{account}/billing/statements", reader, s.statements)
+	s.handle(mux, "GET /v1/accounts/{account}/billing/advice", reader, s.advice)
 	s.handle(mux, "GET /v1/accounts/{account}/billing/statements/{statement}", reader, s.statement)
 }
 

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -162,4 +163,60 @@ func (s *Store) Statements(ctx context.Context, account string, from, to time.Ti
 		}
 	}
 	return billing.Statements(account, loc, plans, usage, from, to), nil
+}
+
+// Advice answers, for a commit or concurrent subscription, which constant
+// quantity would have cost least over the last `months` complete months
+// (in the account's time zone, none before the subscription started) at
+// the subscription's prices, from the months' usage (frozen where closed).
+// Returns ENotFound without the subscription, EInvalid for a named hard
+// subscription and EConflict before its first complete month.
+func (s *Store) Advice(ctx context.Context, account, license string, months int) (billing.Advice, error) {
+	if months < 1 || months > MaxMonths {
+		return billing.Advice{}, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid months",
+			Fields: []seatkeeper.FieldError{{Field: "months", Message: fmt.Sprintf("must be 1 to %d", MaxMonths)}}}
+	}
+	st, loc, err := s.stateIn(ctx, account)
+	if err != nil {
+		return billing.Advice{}, err
+	}
+	var sub *seatkeeper.Subscription
+	for i := range st.subs {
+		if st.subs[i].License == license {
+			sub = &st.subs[i]
+		}
+	}
+	if sub == nil {
+		return billing.Advice{}, seatkeeper.Errorf(seatkeeper.ENotFound, "account %s has no subscription to %q", account, license)
+	}
+	concurrent := sub.Model == "concurrent"
+	if !concurrent && sub.Enforcement != "commit" {
+		return billing.Advice{}, seatkeeper.Errorf(seatkeeper.EInvalid, "%s is a named subscription with a hard cap: advice is for commitments and concurrent pools", license)
+	}
+	now := s.Now().In(loc)
+	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
+	first := thisMonth.AddDate(0, -months, 0)
+	if start := sub.StartsAt.In(loc); start.After(first) {
+		first = time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, loc)
+	}
+	if !first.Before(thisMonth) {
+		return billing.Advice{}, seatkeeper.Errorf(seatkeeper.EConflict, "%s has no complete month of usage yet", license)
+	}
+	usage, err := s.MonthlyUsage(ctx, account, first.Format("2006-01"), thisMonth.AddDate(0, -1, 0).Format("2006-01"))
+	if err != nil {
+		return billing.Advice{}, err
+	}
+	var history []billing.AdviceMonth
+	for _, u := range usage {
+		if u.License == license {
+			m := billing.AdviceMonth{Month: u.Month, Usage: u.Used, Peak: u.Peak}
+			if concurrent {
+				m.Usage = u.SustainedPeak
+			}
+			history = append(history, m)
+		}
+	}
+	a := billing.Advise(history, sub.Quantity, sub.UnitPrice, sub.OveragePrice, concurrent, sub.OverageAllowance)
+	a.License, a.Model, a.Enforcement, a.Currency = sub.License, sub.Model, sub.Enforcement, sub.Currency
+	return a, nil
 }
