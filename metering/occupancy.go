@@ -33,12 +33,69 @@ type step struct {
 // with the same Count; C is 0 before the first step. Open intervals run to
 // horizon. The returned times are in UTC.
 func Occupancy(intervals []Interval, horizon time.Time) []Step {
-	occ := occupy(intervals, instant(horizon), minInstant, maxInstant)
+	occ := PresencesOf(intervals).occupy(instant(horizon), minInstant, maxInstant)
 	out := make([]Step, len(occ.steps))
 	for i, s := range occ.steps {
 		out[i] = Step{At: toTime(s.at), Count: s.n}
 	}
 	return out
+}
+
+// Presences is a compact set of presence intervals, for pools too large
+// for a slice of Interval: users are numbers, instants nanoseconds, twenty
+// bytes a presence. The zero value is empty and ready to use.
+type Presences struct {
+	ids   map[int64]int32 // user → dense id
+	spans []span
+	owner []int32
+}
+
+// open marks a span that has not ended.
+const open = maxInstant
+
+// Add records user's presence [start, end); a zero end means still open
+// (it runs to the end of whatever period is asked).
+func (p *Presences) Add(user int64, start, end time.Time) {
+	e := int64(open)
+	if !end.IsZero() {
+		e = instant(end)
+	}
+	p.add(user, instant(start), e)
+}
+
+func (p *Presences) add(user, start, end int64) {
+	if p.ids == nil {
+		p.ids = map[int64]int32{}
+	}
+	id, ok := p.ids[user]
+	if !ok {
+		id = int32(len(p.ids))
+		p.ids[user] = id
+	}
+	p.spans = append(p.spans, span{start, end})
+	p.owner = append(p.owner, id)
+}
+
+// Len is the number of presences added.
+func (p *Presences) Len() int { return len(p.spans) }
+
+// presencesOf numbers the users of intervals.
+func PresencesOf(intervals []Interval) *Presences {
+	p := &Presences{spans: make([]span, 0, len(intervals)), owner: make([]int32, 0, len(intervals))}
+	users := map[string]int64{}
+	for _, iv := range intervals {
+		u, ok := users[iv.User]
+		if !ok {
+			u = int64(len(users))
+			users[iv.User] = u
+		}
+		e := int64(open)
+		if !iv.End.IsZero() {
+			e = instant(iv.End)
+		}
+		p.add(u, instant(iv.Start), e)
+	}
+	return p
 }
 
 // occupancy is C(t) with the instants at which users sign in: the starts of
@@ -51,54 +108,51 @@ type occupancy struct {
 // span is one interval in nanoseconds.
 type span struct{ start, end int64 }
 
-// occupy computes C(t) from the intervals that reach into [keepFrom, keepTo):
-// those that end at or after keepFrom and start before keepTo. An interval
-// that ends exactly at keepFrom is kept because a presence touching it must
-// not count as a fresh sign-in. Open intervals end at horizon.
+// occupy computes C(t) from the presences that reach into [keepFrom,
+// keepTo): those that end at or after keepFrom and start before keepTo. A
+// presence that ends exactly at keepFrom is kept because a presence
+// touching it must not count as a fresh sign-in. Open presences end at
+// horizon.
 //
 // Users are grouped with a counting sort and each user's presences merged, so
 // that only two sorts of plain integers (the merged starts and ends) remain;
 // this is what makes a month of a large pool cheap.
-func occupy(intervals []Interval, horizon, keepFrom, keepTo int64) occupancy {
-	ids := make(map[string]int32)
-	spans := make([]span, 0, len(intervals))
-	owner := make([]int32, 0, len(intervals))
-	for _, iv := range intervals {
-		s, e := instant(iv.Start), horizon
-		if !iv.End.IsZero() {
-			e = instant(iv.End)
-		}
-		if e <= s || e < keepFrom || s >= keepTo {
-			continue
-		}
-		id, ok := ids[iv.User]
-		if !ok {
-			id = int32(len(ids))
-			ids[iv.User] = id
-		}
-		spans = append(spans, span{s, e})
-		owner = append(owner, id)
-	}
-
+func (p *Presences) occupy(horizon, keepFrom, keepTo int64) occupancy {
 	// first[u]..first[u+1] is user u's range in byUser.
-	first := make([]int, len(ids)+1)
-	for _, u := range owner {
-		first[u+1]++
+	first := make([]int, len(p.ids)+1)
+	kept := 0
+	keep := func(i int) (span, bool) {
+		sp := p.spans[i]
+		if sp.end == open {
+			sp.end = horizon
+		}
+		return sp, sp.end > sp.start && sp.end >= keepFrom && sp.start < keepTo
+	}
+	for i, u := range p.owner {
+		if _, ok := keep(i); ok {
+			first[u+1]++
+			kept++
+		}
 	}
 	for u := 1; u < len(first); u++ {
 		first[u] += first[u-1]
 	}
-	next := slices.Clone(first[:len(ids)])
-	byUser := make([]span, len(spans))
-	for i, sp := range spans {
-		byUser[next[owner[i]]] = sp
-		next[owner[i]]++
+	next := slices.Clone(first[:len(p.ids)])
+	byUser := make([]span, kept)
+	for i, u := range p.owner {
+		if sp, ok := keep(i); ok {
+			byUser[next[u]] = sp
+			next[u]++
+		}
 	}
 
-	starts := make([]int64, 0, len(spans))
-	ends := make([]int64, 0, len(spans))
-	for u := range len(ids) {
+	starts := make([]int64, 0, kept)
+	ends := make([]int64, 0, kept)
+	for u := range len(p.ids) {
 		own := byUser[first[u]:first[u+1]]
+		if len(own) == 0 {
+			continue
+		}
 		slices.SortFunc(own, func(a, b span) int { return cmp.Compare(a.start, b.start) })
 		cur := own[0]
 		for _, sp := range own[1:] {

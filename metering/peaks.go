@@ -35,11 +35,23 @@ type Peaks struct {
 // the step function, see sustained), whatever the period's length: time is
 // never sampled.
 func PeaksIn(steps []Step, grace time.Duration, quantity []QuantityChange, from, to time.Time) Peaks {
-	lo, hi := instant(from), instant(to)
+	return peaks(normalize(steps), duration(grace), quantity, instant(from), instant(to))
+}
+
+// Peaks is PeaksIn over the occupancy of the presences: R7 over [from, to)
+// with the presences' own C(t).
+func (p *Presences) Peaks(grace time.Duration, quantity []QuantityChange, from, to time.Time) Peaks {
+	lo, hi, g := instant(from), instant(to), duration(grace)
 	if hi <= lo {
 		return Peaks{}
 	}
-	c := normalize(steps)
+	return peaks(p.occupy(hi, lo-g, hi).steps, g, quantity, lo, hi)
+}
+
+func peaks(c []step, g int64, quantity []QuantityChange, lo, hi int64) Peaks {
+	if hi <= lo {
+		return Peaks{}
+	}
 	q, q0 := quantities(quantity)
 
 	var p Peaks
@@ -49,7 +61,7 @@ func PeaksIn(steps []Step, grace time.Duration, quantity []QuantityChange, from,
 		p.Raw = max(p.Raw, cc.seek(t))
 	}
 
-	m := sustained(c, duration(grace), lo, hi)
+	m := sustained(c, g, lo, hi)
 	mc, qc := cursorAt(m, 0, lo), cursorAt(q, q0, lo)
 	var excess int
 	p.Sustained, excess = sustainedIn(&mc, &qc, lo, hi)

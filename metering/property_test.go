@@ -313,3 +313,33 @@ func TestPeaksIn_R7_StepsInAnyOrder(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
+
+// TestPresencesPeaks_Property: Presences.Peaks, which the store uses for a
+// month of a large pool, gives what PeaksIn gives over Occupancy with open
+// presences running to the end of the period, on random periods.
+func TestPresencesPeaks_Property(t *testing.T) {
+	r := newRand(t)
+	for iter := range 300 {
+		s := randomScenario(r)
+		var p metering.Presences
+		users := map[string]int64{}
+		for _, iv := range s.intervals {
+			if _, ok := users[iv.User]; !ok {
+				users[iv.User] = int64(1000 + r.IntN(1<<20)*64 + len(users)) // any numbering
+			}
+			p.Add(users[iv.User], iv.Start, iv.End)
+		}
+		if p.Len() != len(s.intervals) {
+			t.Fatalf("Len %d, want %d", p.Len(), len(s.intervals))
+		}
+		grace := time.Duration(s.grace) * time.Minute
+		for range 10 {
+			from := -100 + r.IntN(endMinutes+100)
+			to := from + 1 + r.IntN(endMinutes-from)
+			want := metering.PeaksIn(metering.Occupancy(s.intervals, minute(to)), grace, s.quantity, minute(from), minute(to))
+			if got := p.Peaks(grace, s.quantity, minute(from), minute(to)); got != want {
+				t.Fatalf("iteration %d, [%d, %d): got %+v, want %+v", iter, from, to, got, want)
+			}
+		}
+	}
+}

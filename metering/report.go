@@ -41,6 +41,11 @@ type Bucket struct {
 // The cost is that of sorting the interval ends plus a linear walk over the
 // steps of C, m and Q and the buckets.
 func Report(intervals []Interval, denied []time.Time, grace time.Duration, quantity []QuantityChange, allowance int, from, to time.Time, interval time.Duration, loc *time.Location) []Bucket {
+	return PresencesOf(intervals).Report(denied, grace, quantity, allowance, from, to, interval, loc)
+}
+
+// Report is the package's Report over the presences.
+func (p *Presences) Report(denied []time.Time, grace time.Duration, quantity []QuantityChange, allowance int, from, to time.Time, interval time.Duration, loc *time.Location) []Bucket {
 	lo, hi := instant(from), instant(to)
 	if hi <= lo || interval <= 0 {
 		return nil
@@ -49,7 +54,7 @@ func Report(intervals []Interval, denied []time.Time, grace time.Duration, quant
 		loc = time.UTC
 	}
 	g := duration(grace)
-	occ := occupy(intervals, hi, lo-g, hi)
+	occ := p.occupy(hi, lo-g, hi)
 	m := sustained(occ.steps, g, lo, hi)
 	q, q0 := quantities(quantity)
 

@@ -95,7 +95,7 @@ func (s *Store) monthUsage(ctx context.Context, sub seatkeeper.Subscription, sta
 		return u, err
 	}
 	u.Quantity = qs[len(qs)-1].Quantity // in force at the end of the month
-	peaks := metering.PeaksIn(metering.Occupancy(intervals, end), grace, qs, start, end)
+	peaks := intervals.Peaks(grace, qs, start, end)
 	u.Peak = peaks.Raw
 	switch {
 	case sub.Model == "concurrent":

@@ -12,11 +12,6 @@ import (
 	"github.com/seatkeeper/seatkeeper/metering"
 )
 
-// lookBehind is how far before a report's window the ledger is read for
-// presences still open at its start. A presence that began earlier and has
-// no event inside it is found through the sessions table.
-const lookBehind = 24 * time.Hour
-
 // LicenseUsage computes the license usage report (SPEC §4.7, R17) for the
 // account's concurrent pools, or one license: per interval of the account's
 // time zone, the quantity and allowance, the peak, average and sustained
@@ -39,7 +34,7 @@ func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range metering.Report(in, denied, grace, qs, sub.OverageAllowance, from, to, interval, loc) {
+		for _, b := range in.Report(denied, grace, qs, sub.OverageAllowance, from, to, interval, loc) {
 			out = append(out, seatkeeper.LicenseUsageRow{
 				IntervalStart: b.Start, License: sub.License, Quantity: b.Quantity, Allowance: b.Allowance,
 				Peak: b.Peak, Average: b.Average, Sustained: b.Sustained, OverQuantity: b.OverQuantity,
@@ -81,13 +76,13 @@ func (s *Store) stateNow(ctx context.Context, account string) (*acctState, error
 // counted when, the refused sign-ins, and the quantity over time. Each read
 // holds one connection at a time: a report never waits for a connection
 // while holding another.
-func (s *Store) usageOf(ctx context.Context, account string, sub seatkeeper.Subscription, lo, hi time.Time) (in []metering.Interval, denied []time.Time, qs []metering.QuantityChange, err error) {
+func (s *Store) usageOf(ctx context.Context, account string, sub seatkeeper.Subscription, lo, hi time.Time) (in *metering.Presences, denied []time.Time, qs []metering.QuantityChange, err error) {
 	if sub.Model == "concurrent" {
-		in, denied, err = s.presenceIntervals(ctx, account, sub.License, lo, hi)
+		in, denied, err = s.presencesIn(ctx, account, sub.License, lo, hi)
 	} else {
 		err = s.read(ctx, func(t *tx) error {
-			var err error
-			in, err = t.seatIntervals(account, sub.License, hi)
+			seats, err := t.seatIntervals(account, sub.License, hi)
+			in = metering.PresencesOf(seats)
 			return err
 		})
 	}
@@ -177,124 +172,116 @@ func (t *tx) quantities(account string, sub seatkeeper.Subscription, lo, hi time
 	return qs, rows.Err()
 }
 
-// presence is what the ledger says of one session.
-type presence struct {
-	user         string
-	start, end   int64
-	seenS, seenE bool
-}
+// longPresence is the length above which a presence is "long": the
+// presences_long index holds those, so that a period finds every presence
+// that began before it by reading one day back, plus the open and the long
+// ones. The migration's index predicate spells the same number.
+const longPresence = 24 * time.Hour
 
-// presenceIntervals reads a pool's presences over [lo, hi) from the ledger,
-// in two halves read side by side (a month holds a million events), plus
-// the live sessions that began before the look-behind.
-func (s *Store) presenceIntervals(ctx context.Context, account, license string, lo, hi time.Time) ([]metering.Interval, []time.Time, error) {
-	from := lo.Add(-lookBehind)
-	mid := from.Add(hi.Sub(from) / 2)
+// presencesIn reads a pool's presences that reach into [lo, hi) from the
+// presences table (one row a presence, kept from the ledger by a trigger),
+// and its refused sign-ins. The presences that began in the last day
+// before lo or after it are read in parts side by side, so that a month of
+// a large pool takes both cores.
+func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi time.Time) (*metering.Presences, []time.Time, error) {
+	from := lo.Add(-longPresence)
+	const parts = 4
 	type part struct {
-		sessions map[string]*presence
-		denied   []time.Time
-		err      error
+		rows []presenceRow
+		err  error
 	}
-	parts := make([]part, 2)
-	bounds := [][2]time.Time{{from, mid}, {mid, hi}}
+	res := make([]part, parts+1)
 	var wg sync.WaitGroup
-	for i := range parts {
+	step := hi.Sub(from) / parts
+	for i := range res {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts[i].err = s.read(ctx, func(t *tx) error {
+			res[i].err = s.read(ctx, func(t *tx) error {
+				switch i {
+				case parts: // open presences, and long ones, begun before from
+					var err error
+					res[i].rows, err = t.presenceRows(`SELECT user_key, started_at, 0 FROM presences
+						WHERE account = ? AND license = ? AND ended_at IS NULL AND started_at < ?`, account, license, micros(from))
+					if err != nil {
+						return err
+					}
+					long, err := t.presenceRows(`SELECT user_key, started_at, ended_at FROM presences
+						WHERE account = ? AND license = ? AND ended_at - started_at > 86400000000 AND started_at < ? AND ended_at >= ?`,
+						account, license, micros(from), micros(lo))
+					res[i].rows = append(res[i].rows, long...)
+					return err
+				}
+				a, b := from.Add(time.Duration(i)*step), from.Add(time.Duration(i+1)*step)
+				if i == parts-1 {
+					b = hi
+				}
 				var err error
-				parts[i].sessions, parts[i].denied, err = t.scanPresences(account, license, bounds[i][0], bounds[i][1])
+				res[i].rows, err = t.presenceRows(`SELECT user_key, started_at, coalesce(ended_at, 0) FROM presences
+					WHERE account = ? AND license = ? AND started_at >= ? AND started_at < ? AND (ended_at IS NULL OR ended_at >= ?)`,
+					account, license, micros(a), micros(b), micros(lo))
 				return err
 			})
 		}()
 	}
+	var denied []time.Time
+	err := s.read(ctx, func(t *tx) error {
+		var err error
+		denied, err = t.deniedIn(account, license, lo, hi)
+		return err
+	})
 	wg.Wait()
-	for _, p := range parts {
+	out := &metering.Presences{}
+	for _, p := range res {
 		if p.err != nil {
 			return nil, nil, p.err
 		}
-	}
-	all := parts[0].sessions
-	for k, b := range parts[1].sessions {
-		a := all[k]
-		switch {
-		case a == nil:
-			all[k] = b
-		case b.seenE:
-			a.end, a.seenE = b.end, true
-		}
-	}
-	out := make([]metering.Interval, 0, len(all))
-	for _, p := range all {
-		iv := metering.Interval{User: p.user, Start: from}
-		if p.seenS {
-			iv.Start = fromMicros(p.start)
-		} // else it began before the look-behind: it counts from there
-		if p.seenE {
-			iv.End = fromMicros(p.end)
-		} // else it is still open at hi
-		out = append(out, iv)
-	}
-	// Live presences older than the look-behind, with no event since.
-	err := s.read(ctx, func(t *tx) error {
-		rows, err := t.query(`SELECT user_id FROM sessions WHERE account = ? AND pool = ? AND started_at < ? AND (ended_at IS NULL OR ended_at >= ?)`,
-			account, license, micros(from), micros(hi))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var user string
-			if err := rows.Scan(&user); err != nil {
-				return err
+		for _, r := range p.rows {
+			end := time.Time{}
+			if r.end != 0 {
+				end = fromMicros(r.end)
 			}
-			out = append(out, metering.Interval{User: user, Start: from})
+			out.Add(r.user, fromMicros(r.start), end)
 		}
-		return rows.Err()
-	})
-	return out, append(parts[0].denied, parts[1].denied...), err
+	}
+	return out, denied, err
 }
 
-// scanPresences reads the presence events of a pool in [lo, hi), by session.
-func (t *tx) scanPresences(account, license string, lo, hi time.Time) (map[string]*presence, []time.Time, error) {
-	rows, err := t.query(`SELECT CASE type WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, user_id, session, at FROM usage_events
-		WHERE account = ? AND license = ? AND type IN (?, ?, ?) AND at >= ? AND at < ?`,
-		seatkeeper.EventPresenceStart, seatkeeper.EventPresenceEnd, account, license,
-		seatkeeper.EventPresenceStart, seatkeeper.EventPresenceEnd, seatkeeper.EventPresenceDenied, micros(lo), micros(hi))
+// presenceRow is one row of presences: a user's [start, end), end 0 if open.
+type presenceRow struct{ user, start, end int64 }
+
+func (t *tx) presenceRows(q string, args ...any) ([]presenceRow, error) {
+	rows, err := t.query(q, args...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rows.Close()
-	sessions := map[string]*presence{}
-	users := map[string]string{} // interned
-	var denied []time.Time
-	var kind int
-	var userB, keyB sql.RawBytes // no allocation per row
+	var out []presenceRow
+	var r presenceRow
+	for rows.Next() {
+		if err := rows.Scan(&r.user, &r.start, &r.end); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// deniedIn reads the pool's refused sign-ins in [lo, hi).
+func (t *tx) deniedIn(account, license string, lo, hi time.Time) ([]time.Time, error) {
+	rows, err := t.query(`SELECT at FROM usage_events WHERE account = ? AND license = ? AND type = ? AND at >= ? AND at < ?`,
+		account, license, seatkeeper.EventPresenceDenied, micros(lo), micros(hi))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []time.Time
 	var at int64
 	for rows.Next() {
-		if err := rows.Scan(&kind, &userB, &keyB, &at); err != nil {
-			return nil, nil, err
+		if err := rows.Scan(&at); err != nil {
+			return nil, err
 		}
-		if kind == 2 {
-			denied = append(denied, fromMicros(at))
-			continue
-		}
-		p := sessions[string(keyB)]
-		if p == nil {
-			user, ok := users[string(userB)]
-			if !ok {
-				user = string(userB)
-				users[user] = user
-			}
-			p = &presence{user: user}
-			sessions[string(keyB)] = p
-		}
-		if kind == 0 && !p.seenS {
-			p.start, p.seenS = at, true
-		} else if kind == 1 {
-			p.end, p.seenE = at, true
-		}
+		out = append(out, fromMicros(at))
 	}
-	return sessions, denied, rows.Err()
+	return out, rows.Err()
 }

@@ -174,3 +174,56 @@ func TestReportsInParallel(t *testing.T) {
 		}
 	})
 }
+
+// TestR7_PresencesThatBeganLongBefore: a presence counts in every period it
+// reaches into, however long before the period it began and whether or not
+// it has ended (imported from a vendor that tracks presence itself); an
+// end whose start never came is not metered.
+func TestR7_PresencesThatBeganLongBefore(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		mustAccount(t, s, "acme", "contact-center")
+		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 100,
+			StartsAt: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+		ev := func(typ, user, session string, at time.Time) seatkeeper.UsageEvent {
+			return seatkeeper.UsageEvent{Type: typ, User: user, License: "essentials", Kind: "work_session", Session: session, At: at}
+		}
+		if _, err := s.ImportEvents(ctx, operator, "acme", []seatkeeper.UsageEvent{
+			ev("presence.start", "open", "o1", time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC)),        // never ends
+			ev("presence.start", "long", "l1", time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)),       // 19 days
+			ev("presence.end", "long", "l1", time.Date(2026, 10, 20, 17, 0, 0, 0, time.UTC)),       //
+			ev("presence.start", "short", "s1", time.Date(2026, 10, 9, 8, 0, 0, 0, time.UTC)),      // the day before
+			ev("presence.end", "short", "s1", time.Date(2026, 10, 9, 10, 0, 0, 0, time.UTC)),       //
+			ev("presence.end", "orphan", "x1", time.Date(2026, 10, 10, 12, 0, 0, 0, time.UTC)),     // no start
+			ev("presence.start", "later", "late1", time.Date(2026, 10, 10, 12, 0, 0, 0, time.UTC)), // end comes in the next batch
+		}); err != nil {
+			t.Fatal(err)
+		}
+		day := time.Date(2026, 10, 10, 0, 0, 0, 0, time.UTC)
+		rows, err := s.LicenseUsage(ctx, "acme", day, day.AddDate(0, 0, 1), 24*time.Hour, "")
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("report: %v %v", rows, err)
+		}
+		if rows[0].Peak != 3 || rows[0].SignIns != 1 {
+			t.Errorf("October 10: peak %d, sign-ins %d; want open + long + later = 3, one sign-in", rows[0].Peak, rows[0].SignIns)
+		}
+		if _, err := s.ImportEvents(ctx, operator, "acme", []seatkeeper.UsageEvent{ev("presence.end", "later", "late1", day.Add(13*time.Hour))}); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ = s.LicenseUsage(ctx, "acme", day, day.AddDate(0, 0, 1), time.Hour, "")
+		if rows[12].Peak != 3 || rows[13].Peak != 2 {
+			t.Errorf("12:00 peak %d, 13:00 peak %d; want 3 then 2 (later ended at 13:00)", rows[12].Peak, rows[13].Peak)
+		}
+		months, err := s.MonthlyUsage(ctx, "acme", "2026-09", "2026-11")
+		if err != nil || len(months) != 3 {
+			t.Fatalf("months: %v %v", months, err)
+		}
+		for i, want := range []int{1, 3, 1} { // September: open; October: + long + later; November: open
+			if months[i].Peak != want {
+				t.Errorf("%s peak %d, want %d", months[i].Month, months[i].Peak, want)
+			}
+		}
+	})
+}
