@@ -1,9 +1,9 @@
 -- Presences: one row per presence of the ledger (its first start and last
--- end), kept by a trigger on every ledger insert, so that metering reads
+-- end), kept by a trigger on every ledger insert (0008), so that metering reads
 -- one narrow row of integers per presence instead of pairing events.
 -- Users are numbered per account (user_keys) for the same reason.
 CREATE TABLE user_keys (
-    key     INTEGER PRIMARY KEY,
+    key     {{identity}},
     account TEXT NOT NULL,
     user_id TEXT NOT NULL,
     UNIQUE (account, user_id)
@@ -31,17 +31,3 @@ INSERT INTO presences (account, license, session, user_key, started_at, ended_at
     FROM usage_events e JOIN user_keys k ON k.account = e.account AND k.user_id = e.user_id
     WHERE e.type IN ('presence.start', 'presence.end')
     GROUP BY e.account, e.license, e.session;
-
-CREATE TRIGGER usage_events_presences AFTER INSERT ON usage_events
-WHEN NEW.type IN ('presence.start', 'presence.end')
-BEGIN
-    INSERT INTO user_keys (account, user_id) VALUES (NEW.account, NEW.user_id) ON CONFLICT DO NOTHING;
-    INSERT INTO presences (account, license, session, user_key, started_at, ended_at)
-    VALUES (NEW.account, NEW.license, NEW.session,
-            (SELECT key FROM user_keys WHERE account = NEW.account AND user_id = NEW.user_id),
-            CASE WHEN NEW.type = 'presence.start' THEN NEW.at END,
-            CASE WHEN NEW.type = 'presence.end' THEN NEW.at END)
-    ON CONFLICT (account, license, session) DO UPDATE SET
-        started_at = coalesce(min(presences.started_at, excluded.started_at), presences.started_at, excluded.started_at),
-        ended_at = coalesce(max(presences.ended_at, excluded.ended_at), presences.ended_at, excluded.ended_at);
-END;
