@@ -35,3 +35,19 @@ func TestCheckMeasuresBoth(t *testing.T) {
 		t.Errorf("ratio %.2f:\n%s", ratio, out.String())
 	}
 }
+
+// TestBillingAddsUp runs a small billing benchmark: the month of the pool
+// has a peak, and the small accounts' statements hold exactly the lines
+// and the money their subscriptions and ledger say.
+func TestBillingAddsUp(t *testing.T) {
+	var out strings.Builder
+	r, err := bench.Billing(context.Background(), bench.BillingConfig{DataDir: t.TempDir(), Users: 300, Events: 6000, Accounts: 3, Out: &out})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	// A year of 12 Essentials and 12 QM recurring lines, and December's
+	// three uncommitted QM seats in arrears: 25 lines, 793,500 an account.
+	if r.Lines != 3*25 || !strings.Contains(out.String(), " 2380500 in all") || r.Usage <= 0 || r.UsageHeap == 0 {
+		t.Errorf("%+v\n%s", r, out.String())
+	}
+}

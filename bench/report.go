@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -39,35 +38,9 @@ func Report(ctx context.Context, cfg ReportConfig) (time.Duration, error) {
 		Quantity: cfg.Agents * 6 / 10, OverageAllowance: cfg.Agents / 10, StartsAt: month}); err != nil {
 		return 0, err
 	}
-	// Each agent works shifts of 4–9 hours, a start and an end each.
 	started := time.Now()
-	r := rand.New(rand.NewPCG(1, 2))
-	var batch []seatkeeper.UsageEvent
-	n := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		_, err := st.ImportEvents(ctx, op, account, batch)
-		batch = batch[:0]
-		return err
-	}
-	for n < cfg.Events {
-		agent := r.IntN(cfg.Agents)
-		start := month.Add(time.Duration(r.Int64N(int64(30 * 24 * time.Hour))))
-		end := start.Add(4*time.Hour + time.Duration(r.Int64N(int64(5*time.Hour))))
-		user, session := fmt.Sprintf("a%05d", agent), fmt.Sprintf("s%07d", n)
-		batch = append(batch,
-			seatkeeper.UsageEvent{Type: seatkeeper.EventPresenceStart, User: user, License: "essentials", Kind: "work_session", Session: session, At: start},
-			seatkeeper.UsageEvent{Type: seatkeeper.EventPresenceEnd, User: user, License: "essentials", Kind: "work_session", Session: session, At: end})
-		n += 2
-		if len(batch) >= 10000 {
-			if err := flush(); err != nil {
-				return 0, err
-			}
-		}
-	}
-	if err := flush(); err != nil {
+	n, err := importMonthOfPool(ctx, st, account, cfg.Agents, cfg.Events, month)
+	if err != nil {
 		return 0, err
 	}
 	fmt.Fprintf(cfg.Out, "bench report: store %s, %d agents, %d presence events imported in %s\n", st.Dialect(), cfg.Agents, n, time.Since(started).Round(time.Millisecond))

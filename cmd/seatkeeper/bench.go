@@ -11,9 +11,9 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	usage := "bench check|assign|signin|report [flags]"
+	usage := "bench check|assign|signin|report|billing [flags]"
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintf(stderr, "Usage: seatkeeper %s\n\n  check   the HTTP check endpoint beside a bare net/http handler\n  assign  named assignments under concurrent clients, with the cap checked\n  signin  a sign-in storm, heartbeats and paced sign-ins, beside pgbench\n  report  the license usage report over a month of a large pool's ledger\n", usage)
+		fmt.Fprintf(stderr, "Usage: seatkeeper %s\n\n  check   the HTTP check endpoint beside a bare net/http handler\n  assign  named assignments under concurrent clients, with the cap checked\n  signin  a sign-in storm, heartbeats and paced sign-ins, beside pgbench\n  report  the license usage report over a month of a large pool's ledger\n  billing a month's usage of a large account, and a year of statements of many small ones\n", usage)
 		if len(args) == 0 {
 			return 2
 		}
@@ -52,6 +52,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		events := fs.Int("events", 1000000, "presence events in the month")
 		run = func(dir string) error {
 			_, err := bench.Report(ctx, bench.ReportConfig{DSN: *db, DataDir: dir, Agents: *agents, Events: *events, Out: stdout})
+			return err
+		}
+	case "billing":
+		users := fs.Int("users", 100000, "users of the large account")
+		events := fs.Int("events", 10000000, "presence events in its month")
+		accounts := fs.Int("accounts", 10000, "small accounts whose statements are computed")
+		run = func(dir string) error {
+			_, err := bench.Billing(ctx, bench.BillingConfig{DSN: *db, DataDir: dir, Users: *users, Events: *events, Accounts: *accounts, Out: stdout})
 			return err
 		}
 	default:

@@ -19,4 +19,5 @@ BEGIN
 END
 $$;
 CREATE TRIGGER usage_events_presences AFTER INSERT ON usage_events FOR EACH ROW
-    WHEN (NEW.type IN ('presence.start', 'presence.end')) EXECUTE FUNCTION seatkeeper_presences();
+    WHEN (NEW.type IN ('presence.start', 'presence.end') AND NEW.source <> 'import') -- imports update presences a batch at a time
+    EXECUTE FUNCTION seatkeeper_presences();

@@ -1,6 +1,6 @@
 -- Keeps presences (0007) as the ledger grows: SQLite.
 CREATE TRIGGER usage_events_presences AFTER INSERT ON usage_events
-WHEN NEW.type IN ('presence.start', 'presence.end')
+WHEN NEW.type IN ('presence.start', 'presence.end') AND NEW.source <> 'import' -- imports update presences a batch at a time
 BEGIN
     INSERT INTO user_keys (account, user_id) VALUES (NEW.account, NEW.user_id) ON CONFLICT DO NOTHING;
     INSERT INTO presences (account, license, session, user_key, started_at, ended_at)
