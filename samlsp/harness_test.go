@@ -20,6 +20,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +173,7 @@ func (p *idp) craft(sp *saml.EntityDescriptor, nameID string, groups []string, c
 	md := *sp
 	d := md.SPSSODescriptors[0]
 	d.KeyDescriptors = nil // no encryption certificate: a plain assertion
+	d.AssertionConsumerServices = slices.Clone(d.AssertionConsumerServices)
 	md.SPSSODescriptors = []saml.SPSSODescriptor{d}
 	idpCopy := p.srv.IDP
 	req := &saml.IdpAuthnRequest{IDP: &idpCopy, HTTPRequest: httptest.NewRequest("POST", "/sso", nil), Now: saml.TimeNow(),

@@ -115,7 +115,7 @@ func (p *Provider) check(ctx context.Context, account, base string, cfg seatkeep
 	if len(reason) > 300 {
 		reason = reason[:300] + "…"
 	}
-	if strings.HasPrefix(reason, "invalid xml") || strings.HasPrefix(reason, "cannot unmarshal response") {
+	if strings.HasPrefix(reason, "invalid xml") || strings.HasPrefix(reason, "XML syntax error") || strings.HasPrefix(reason, "cannot unmarshal response") {
 		return nil, seatkeeper.Errorf(seatkeeper.EInvalid, "the SAMLResponse is not a SAML response: %s", reason)
 	}
 	return nil, seatkeeper.Errorf(seatkeeper.EUnauthenticated, "the SAML response was refused: %s", reason)
