@@ -168,18 +168,13 @@ func (p *Provider) Metadata(ctx context.Context, account, base string) ([]byte, 
 
 // PutSAMLConfig implements seatkeeper.SAMLService: the metadata must parse
 // and name a certificate to check signatures with; the store checks the
-// rules.
+// rules, all of them at once, against the account's catalog.
 func (p *Provider) PutSAMLConfig(ctx context.Context, by seatkeeper.Actor, c seatkeeper.SAMLConfig) (seatkeeper.SAMLConfig, bool, error) {
-	fields := c.Check()
-	if strings.TrimSpace(c.IDPMetadata) != "" {
-		if _, err := ParseIDPMetadata([]byte(c.IDPMetadata)); err != nil {
-			fields = append(fields, seatkeeper.FieldError{Field: "idp_metadata", Message: err.Error()})
-		}
-	}
-	if len(fields) > 0 {
+	if _, err := ParseIDPMetadata([]byte(c.IDPMetadata)); err != nil && strings.TrimSpace(c.IDPMetadata) != "" {
 		if _, err := p.Store.Account(ctx, c.Account); err != nil {
 			return c, false, err // no account: not_found before field errors
 		}
+		fields := append([]seatkeeper.FieldError{{Field: "idp_metadata", Message: err.Error()}}, c.Check()...)
 		return c, false, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid SAML configuration", Fields: fields}
 	}
 	return p.Store.PutSAMLConfig(ctx, by, c)
