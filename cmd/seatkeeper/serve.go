@@ -46,7 +46,7 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (*server.Server
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--catalog FILE]…", stderr)
+	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--catalog FILE]… [--public-url URL]", stderr)
 	addr := fs.String("addr", envOr("SEATKEEPER_ADDR", "127.0.0.1:8080"), "address to listen on (env SEATKEEPER_ADDR)")
 	var sf storeFlags
 	addStoreFlags(fs, &sf)
