@@ -155,6 +155,10 @@ type SAMLService interface {
 	// base is this server's public URL as the request shows it, used when
 	// no public URL is configured.
 	Metadata(ctx context.Context, account, base string) ([]byte, error)
+	// LoginURL starts an SP-initiated login: the identity provider's URL
+	// with an authentication request (and relayState when it is safe).
+	// ENotFound without a configuration.
+	LoginURL(ctx context.Context, account, base, relayState string) (string, error)
 	// Login consumes a POSTed SAML response. A response that is malformed
 	// is EInvalid; unsigned, badly signed, expired, replayed or addressed
 	// elsewhere is EUnauthenticated; refused by a none rule is EForbidden.

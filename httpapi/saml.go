@@ -96,6 +96,22 @@ func (s *Server) samlMetadata(w http.ResponseWriter, r *http.Request) {
 	w.Write(md)
 }
 
+// samlLogin starts an SP-initiated login: a redirect to the identity
+// provider. Public, like the ACS it leads back to.
+func (s *Server) samlLogin(w http.ResponseWriter, r *http.Request) {
+	svc, account, err := s.samlAccount(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	to, err := svc.LoginURL(r.Context(), account, publicBase(r), r.URL.Query().Get("RelayState"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusFound)
+}
+
 // samlACS consumes a SAML response (HTTP-POST binding). Public: the
 // browser posts it, and the response's signature is the credential. A
 // success redirects to a safe RelayState (303), or answers the login.

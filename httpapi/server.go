@@ -95,8 +95,10 @@ func (s *Server) register(mux *http.ServeMux) {
 	// SAML's browser endpoints are public: the identity provider's
 	// signature is the credential.
 	mux.HandleFunc("GET /saml/{account}/metadata", s.samlMetadata)
+	mux.HandleFunc("GET /saml/{account}/login", s.samlLogin)
 	mux.HandleFunc("POST /saml/{account}/acs", s.samlACS)
-	s.routes = append(s.routes, route{pattern: "GET /saml/{account}/metadata"}, route{pattern: "POST /saml/{account}/acs"})
+	s.routes = append(s.routes, route{pattern: "GET /saml/{account}/metadata"}, route{pattern: "GET /saml/{account}/login"},
+		route{pattern: "POST /saml/{account}/acs"})
 
 	s.handle(mux, "GET /v1/catalogs", anyToken, s.listCatalogs)
 	s.handle(mux, "GET /v1/catalogs/{catalog}", anyToken, s.getCatalog)

@@ -130,6 +130,19 @@ var (
 // SAMLResponse and the RelayState.
 func (p *idp) signIn(user, shortcut, relay string) samlForm {
 	p.t.Helper()
+	path := "/login/" + shortcut
+	if relay != "" {
+		path += "/" + relay
+	}
+	return p.browse(user, p.URL+path)
+}
+
+// browse signs a user in at the IdP, then has their browser (following
+// redirects) get start: an IdP-initiated shortcut, or a service
+// provider's login URL that leads to the IdP. It returns the form the IdP
+// answers with.
+func (p *idp) browse(user, start string) samlForm {
+	p.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
 	res, err := c.PostForm(p.URL+"/login", url.Values{"user": {user}, "password": {"pw"}})
@@ -140,11 +153,7 @@ func (p *idp) signIn(user, shortcut, relay string) samlForm {
 	if res.StatusCode != 200 {
 		p.t.Fatalf("IdP login of %s: %d", user, res.StatusCode)
 	}
-	path := "/login/" + shortcut
-	if relay != "" {
-		path += "/" + relay
-	}
-	res, err = c.Get(p.URL + path)
+	res, err = c.Get(start)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -152,7 +161,7 @@ func (p *idp) signIn(user, shortcut, relay string) samlForm {
 	res.Body.Close()
 	m := samlResponseField.FindSubmatch(body)
 	if m == nil {
-		p.t.Fatalf("IdP-initiated login of %s: no SAMLResponse in %d %s", user, res.StatusCode, body)
+		p.t.Fatalf("login of %s from %s: no SAMLResponse in %d %s", user, start, res.StatusCode, body)
 	}
 	rs := ""
 	if r := relayStateField.FindSubmatch(body); r != nil {

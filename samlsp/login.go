@@ -27,7 +27,7 @@ func (p *Provider) Login(ctx context.Context, account, base string, form url.Val
 	if err != nil {
 		return out, err
 	}
-	assertion, err := p.check(ctx, account, base, cfg, form.Get("SAMLResponse"))
+	assertion, err := p.check(ctx, base, cfg, form.Get("SAMLResponse"))
 	if err != nil {
 		return out, err
 	}
@@ -82,7 +82,7 @@ func (p *Provider) Login(ctx context.Context, account, base string, form url.Val
 // Malformed input is EInvalid; anything else the service provider refuses
 // (signature, issuer, audience, destination, recipient, lifetime) is
 // EUnauthenticated, with the reason.
-func (p *Provider) check(ctx context.Context, account, base string, cfg seatkeeper.SAMLConfig, encoded string) (*saml.Assertion, error) {
+func (p *Provider) check(ctx context.Context, base string, cfg seatkeeper.SAMLConfig, encoded string) (*saml.Assertion, error) {
 	if encoded == "" {
 		return nil, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "no SAMLResponse",
 			Fields: []seatkeeper.FieldError{{Field: "SAMLResponse", Message: "required: the base64 SAML response (HTTP-POST binding)"}}}
@@ -95,11 +95,7 @@ func (p *Provider) check(ctx context.Context, account, base string, cfg seatkeep
 		return nil, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "the SAMLResponse is not base64",
 			Fields: []seatkeeper.FieldError{{Field: "SAMLResponse", Message: "must be base64"}}}
 	}
-	idp, err := ParseIDPMetadata([]byte(cfg.IDPMetadata))
-	if err != nil {
-		return nil, seatkeeper.Errorf(seatkeeper.EConflict, "the account's identity provider metadata is unusable: %v", err)
-	}
-	sp, err := p.serviceProvider(ctx, account, base, idp)
+	sp, err := p.configured(ctx, cfg, base)
 	if err != nil {
 		return nil, err
 	}

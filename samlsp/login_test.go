@@ -1,6 +1,9 @@
 package samlsp_test
 
 import (
+	"encoding/base64"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -211,4 +214,88 @@ func TestSAML_MappedLogin(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestSAML_SPInitiated: the browser starts at Seatkeeper, which sends it
+// to the IdP with an AuthnRequest; the IdP's answer (InResponseTo set)
+// signs the user in and the RelayState survives the round trip.
+func TestSAML_SPInitiated(t *testing.T) {
+	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+		e, p := newEnv(t, dsn, t.TempDir(), ""), newIdP(t)
+		setupAcme(e, p, "acme", acmeRules)
+		p.putUser("alice", "alice@acme.test", "Alice", "agents")
+		a := e.do("", "GET", "/saml/acme/login?RelayState=/desk", nil)
+		if a.Status != 302 || !strings.HasPrefix(a.Header.Get("Location"), p.URL+"/sso?SAMLRequest=") {
+			t.Fatalf("status %d Location %q, want 302 to the IdP's SSO with a SAMLRequest", a.Status, a.Header.Get("Location"))
+		}
+		form := p.browse("alice", e.URL+"/saml/acme/login?RelayState=/desk")
+		if !strings.Contains(string(mustB64(t, form.Response)), "InResponseTo=\"id-") {
+			t.Error("the IdP's response answers no request: not an SP-initiated flow")
+		}
+		a = e.post("acme", form)
+		if a.Status != 303 || a.Header.Get("Location") != "/desk" {
+			t.Fatalf("status %d Location %q, want 303 to /desk: %s", a.Status, a.Header.Get("Location"), a.Body)
+		}
+		if u, _ := e.user("acme", "alice@acme.test"); !holds(u)["essentials/saml"] {
+			t.Errorf("alice holds %v, want essentials from SAML", holds(u))
+		}
+		// An unsafe RelayState is dropped, not followed.
+		a = e.do("", "GET", "/saml/acme/login?RelayState=https://evil.example/", nil)
+		if loc, _ := url.Parse(a.Header.Get("Location")); a.Status != 302 || loc.Query().Get("RelayState") != "" {
+			t.Errorf("status %d, Location %q: an absolute RelayState must not be passed along", a.Status, a.Header.Get("Location"))
+		}
+		if a := e.do("", "GET", "/saml/nobody/login", nil); a.Status != 404 {
+			t.Errorf("login for no account: status %d, want 404", a.Status)
+		}
+	})
+}
+
+// TestSAML_RefusedAssignmentChangesNothing: a login whose assignments the
+// account's rules refuse (here the last seat is taken) creates no user and
+// assigns nothing; a deactivated user is not signed in (R3).
+func TestSAML_RefusedAssignmentChangesNothing(t *testing.T) {
+	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+		e, p := newEnv(t, dsn, t.TempDir(), ""), newIdP(t)
+		setupAcme(e, p, "acme", acmeRules)
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", map[string]any{"model": "named", "quantity": 1})
+		p.putUser("ann", "ann@acme.test", "Ann", "agents")
+		p.putUser("ben", "ben@acme.test", "Ben", "agents", "qa")
+		if a := e.post("acme", p.signIn("ann", "acme", "")); a.Status != 200 {
+			t.Fatalf("ann: status %d: %s", a.Status, a.Body)
+		}
+		a := e.post("acme", p.signIn("ben", "acme", ""))
+		if code, _ := a.problem(t); a.Status != 409 || code != "seat_limit_reached" {
+			t.Fatalf("ben: status %d code %s, want 409 seat_limit_reached: %s", a.Status, code, a.Body)
+		}
+		if _, ok := e.user("acme", "ben@acme.test"); ok {
+			t.Error("a login refused for its assignments created the user")
+		}
+		var lic struct {
+			Items []seatkeeper.LicenseSummary `json:"items"`
+		}
+		e.must(200, "GET", "/v1/accounts/acme/licenses", nil).JSON(t, &lic)
+		for _, l := range lic.Items {
+			if l.License == "qm" && l.Assigned != 0 {
+				t.Errorf("qm assigned %d, want 0: the refused login assigned it", l.Assigned)
+			}
+		}
+
+		e.must(200, "PUT", "/v1/accounts/acme/users/ann@acme.test", map[string]any{"active": false})
+		a = e.post("acme", p.signIn("ann", "acme", ""))
+		if code, _ := a.problem(t); a.Status != 422 || code != "user_inactive" {
+			t.Fatalf("deactivated ann: status %d code %s, want 422 user_inactive: %s", a.Status, code, a.Body)
+		}
+		if u, _ := e.user("acme", "ann@acme.test"); u.Active {
+			t.Error("a SAML login reactivated a deactivated user")
+		}
+	})
+}
+
+func mustB64(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -137,6 +137,15 @@ func (p *Provider) serviceProvider(ctx context.Context, account, base string, id
 	}, nil
 }
 
+// configured is the account's service provider with its identity provider.
+func (p *Provider) configured(ctx context.Context, cfg seatkeeper.SAMLConfig, base string) (*saml.ServiceProvider, error) {
+	idp, err := ParseIDPMetadata([]byte(cfg.IDPMetadata))
+	if err != nil {
+		return nil, seatkeeper.Errorf(seatkeeper.EConflict, "the account's identity provider metadata is unusable: %v", err)
+	}
+	return p.serviceProvider(ctx, cfg.Account, base, idp)
+}
+
 // Metadata implements seatkeeper.SAMLService. It needs the account only:
 // an admin gives it to the identity provider before configuring SAML here.
 func (p *Provider) Metadata(ctx context.Context, account, base string) ([]byte, error) {
@@ -235,4 +244,30 @@ func ParseIDPMetadata(raw []byte) (*saml.EntityDescriptor, error) {
 		return nil, errors.New("the metadata has no signing certificate: responses could not be checked")
 	}
 	return &ed, nil
+}
+
+// LoginURL implements seatkeeper.SAMLService: an SP-initiated login, the
+// identity provider's SSO URL with an AuthnRequest (HTTP-Redirect
+// binding). The response comes back to the ACS and is checked like any
+// other; the RelayState goes along when it is safe.
+func (p *Provider) LoginURL(ctx context.Context, account, base, relayState string) (string, error) {
+	cfg, err := p.Store.SAMLConfig(ctx, account)
+	if err != nil {
+		return "", err
+	}
+	sp, err := p.configured(ctx, cfg, base)
+	if err != nil {
+		return "", err
+	}
+	if !seatkeeper.SafeRelayState(relayState) {
+		relayState = ""
+	}
+	if sp.GetSSOBindingLocation(saml.HTTPRedirectBinding) == "" {
+		return "", seatkeeper.Errorf(seatkeeper.EConflict, "the identity provider offers no HTTP-Redirect single sign-on service")
+	}
+	u, err := sp.MakeRedirectAuthenticationRequest(relayState)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
 }
