@@ -38,6 +38,9 @@ type Server struct {
 	// from SEATKEEPER_OPERATOR_TOKEN.
 	OperatorSecretHash string
 	Metrics            *Metrics
+	// SAML, when set, serves single sign-on (SPEC §7); without it the
+	// SAML routes answer not_found.
+	SAML seatkeeper.SAMLService
 
 	tokens tokenCache
 	routes []route
@@ -91,6 +94,13 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.routes = append(s.routes,
 		route{pattern: "GET /healthz"}, route{pattern: "GET /readyz"},
 		route{pattern: "GET /metrics"}, route{pattern: "GET /v1/openapi.json"})
+	// SAML's browser endpoints are public: the identity provider's
+	// signature is the credential.
+	mux.HandleFunc("GET /saml/{account}/metadata", s.samlMetadata)
+	mux.HandleFunc("GET /saml/{account}/login", s.samlLogin)
+	mux.HandleFunc("POST /saml/{account}/acs", s.samlACS)
+	s.routes = append(s.routes, route{pattern: "GET /saml/{account}/metadata"}, route{pattern: "GET /saml/{account}/login"},
+		route{pattern: "POST /saml/{account}/acs"})
 
 	s.handle(mux, "GET /v1/catalogs", anyToken, s.listCatalogs)
 	s.handle(mux, "GET /v1/catalogs/{catalog}", anyToken, s.getCatalog)
@@ -123,6 +133,9 @@ func (s *Server) register(mux *http.ServeMux) {
 
 	s.handle(mux, "GET /v1/accounts/{account}/users/{user}/check", reader, s.check)
 	s.handle(mux, "GET /v1/accounts/{account}/users/{user}/access", reader, s.access)
+
+	s.handle(mux, "PUT /v1/accounts/{account}/saml", adminOnly, s.putSAML)
+	s.handle(mux, "GET /v1/accounts/{account}/saml", reader, s.getSAML)
 
 	s.handle(mux, "GET /v1/accounts/{account}/settings", reader, s.getSettings)
 	s.handle(mux, "PATCH /v1/accounts/{account}/settings", permitted("account.settings.edit"), s.patchSettings)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/seatkeeper/seatkeeper/catalog"
 	"github.com/seatkeeper/seatkeeper/httpapi"
+	"github.com/seatkeeper/seatkeeper/samlsp"
 	"github.com/seatkeeper/seatkeeper/snapshot"
 	"github.com/seatkeeper/seatkeeper/sqlstore"
 )
@@ -22,6 +23,9 @@ type Config struct {
 	DataDir  string      // for SQLite and the first operator token
 	Catalogs catalog.Set // nil for the presets
 	Logger   *slog.Logger
+	// PublicURL is this server's public base URL, for SAML entity ids and
+	// ACS URLs; "" uses each request's scheme and host.
+	PublicURL string
 }
 
 // Server is a store with the API over it.
@@ -55,6 +59,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		Catalogs: cfg.Catalogs, Store: st, Logger: cfg.Logger,
 		Metrics:   httpapi.NewMetrics(st.SeatsInUse),
 		Decisions: snapshot.New(st, func() time.Time { return st.Now() }),
+		SAML:      samlsp.New(st, cfg.PublicURL),
 	}
 	st.OnChange(func(c sqlstore.Change) {
 		api.Decisions.Invalidate(c.Account, c.User)

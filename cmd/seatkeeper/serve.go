@@ -21,8 +21,9 @@ import (
 
 // storeFlags are the flags every command that opens the store takes.
 type storeFlags struct {
-	data, db string
-	catalogs listFlag
+	data, db  string
+	catalogs  listFlag
+	publicURL string // serve only
 }
 
 func addStoreFlags(fs flagSet, f *storeFlags) {
@@ -41,14 +42,15 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (*server.Server
 		}
 		extra = append(extra, c)
 	}
-	return server.Open(ctx, server.Config{DSN: f.db, DataDir: f.data, Catalogs: catalog.NewSet(extra...), Logger: log})
+	return server.Open(ctx, server.Config{DSN: f.db, DataDir: f.data, Catalogs: catalog.NewSet(extra...), Logger: log, PublicURL: f.publicURL})
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--catalog FILE]…", stderr)
+	fs := newFlagSet("serve", "serve [--addr 127.0.0.1:8080] [--data DIR] [--db DSN] [--catalog FILE]… [--public-url URL]", stderr)
 	addr := fs.String("addr", envOr("SEATKEEPER_ADDR", "127.0.0.1:8080"), "address to listen on (env SEATKEEPER_ADDR)")
 	var sf storeFlags
 	addStoreFlags(fs, &sf)
+	fs.StringVar(&sf.publicURL, "public-url", envOr("SEATKEEPER_PUBLIC_URL", ""), "this server's public URL, for SAML entity ids and ACS URLs (env SEATKEEPER_PUBLIC_URL; default: each request's host)")
 	if code := parseFlags(fs.FlagSet, args); code >= 0 {
 		return code
 	}
