@@ -1,0 +1,488 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/catalog"
+	"github.com/seatkeeper/seatkeeper/scim"
+)
+
+// scimAccount is what rendering an account's SCIM users needs: its
+// catalog (to tell plans from add-ons) and region.
+type scimAccount struct {
+	id, region, base string
+	cat              *catalog.Catalog
+}
+
+func (s *Server) scimAccountOf(r *http.Request) (scimAccount, error) {
+	id := r.PathValue("account")
+	a, err := s.Store.Account(r.Context(), id)
+	if err != nil {
+		return scimAccount{}, err
+	}
+	return scimAccount{id: id, region: a.Region, base: scimBase(r, id), cat: s.Catalogs[a.Catalog]}, nil
+}
+
+// userResource renders a user: the SCIM attributes as stored, with the
+// user's own fields (which the API may have changed since) on top, the
+// Seatkeeper extension from what the user holds with source scim, and meta.
+func (a scimAccount) userResource(p seatkeeper.ProvisionedUser) scim.Resource {
+	res := scim.Resource{}
+	_ = json.Unmarshal(p.Attributes, &res)
+	schemas := []any{scim.UserSchema}
+	res["id"], res["userName"], res["active"] = p.ID, p.UserName, p.Active
+	delete(res, "externalId")
+	if p.ExternalID != "" {
+		res["externalId"] = p.ExternalID
+	}
+	_, hasDisplay := res["displayName"]
+	_, hasName := res["name"]
+	delete(res, "displayName")
+	if p.DisplayName != "" && (hasDisplay || !hasName) {
+		res["displayName"] = p.DisplayName
+	}
+	res["emails"] = emailsWith(res["emails"], p.Email)
+	if res["emails"] == nil {
+		delete(res, "emails")
+	}
+	if _, ok := res[scim.EnterpriseUserSchema]; ok {
+		schemas = append(schemas, scim.EnterpriseUserSchema)
+	}
+	ext, _ := res[scim.SeatkeeperUserSchema].(map[string]any)
+	if ext == nil {
+		ext = map[string]any{}
+	}
+	var addons, others []any
+	for _, l := range p.Granted.Licenses {
+		kind := catalog.KindType
+		if lic, ok := a.cat.License(l); ok {
+			kind = lic.Kind
+		}
+		switch kind {
+		case catalog.KindPlan:
+			ext["plan"] = l
+		case catalog.KindAddon:
+			addons = append(addons, l)
+		default:
+			others = append(others, l)
+		}
+	}
+	var roles []any
+	for _, r := range p.Granted.Roles {
+		roles = append(roles, r)
+	}
+	for k, v := range map[string][]any{"addons": addons, "licenses": others, "roles": roles} {
+		if len(v) > 0 {
+			ext[k] = v
+		}
+	}
+	if len(ext) > 0 {
+		res[scim.SeatkeeperUserSchema] = ext
+		schemas = append(schemas, scim.SeatkeeperUserSchema)
+	}
+	res["schemas"] = schemas
+	res["meta"] = map[string]any{
+		"resourceType": "User", "created": p.CreatedAt.UTC().Format(time.RFC3339Nano),
+		"lastModified": p.UpdatedAt.UTC().Format(time.RFC3339Nano),
+		"location":     a.base + "/Users/" + p.ID, "version": p.ETag(),
+	}
+	return res
+}
+
+// emailsWith keeps the stored emails, with the user's email (which the API
+// may have changed) as the primary one's value.
+func emailsWith(stored any, email string) any {
+	list, _ := stored.([]any)
+	if email == "" {
+		return stored
+	}
+	for _, el := range list {
+		if m, ok := el.(map[string]any); ok {
+			if v, _ := m["value"].(string); strings.EqualFold(v, email) {
+				return list
+			}
+		}
+	}
+	for _, el := range list {
+		if m, ok := el.(map[string]any); ok && (m["primary"] == true || len(list) == 1) {
+			m["value"] = email
+			return list
+		}
+	}
+	return append(list, map[string]any{"value": email, "primary": true})
+}
+
+// provisionOf turns a normalized User resource into a store write.
+func (a scimAccount) provisionOf(res scim.Resource, id string) (seatkeeper.Provision, error) {
+	u := seatkeeper.User{Account: a.id, ID: id, Active: true}
+	u.UserName, _ = res["userName"].(string)
+	u.ExternalID, _ = res["externalId"].(string)
+	if b, ok := res["active"].(bool); ok {
+		u.Active = b
+	}
+	u.DisplayName, _ = res["displayName"].(string)
+	if name, ok := res["name"].(map[string]any); ok && u.DisplayName == "" {
+		u.DisplayName, _ = name["formatted"].(string)
+		if u.DisplayName == "" {
+			var parts []string
+			for _, k := range []string{"givenName", "familyName"} {
+				if v, _ := name[k].(string); v != "" {
+					parts = append(parts, v)
+				}
+			}
+			u.DisplayName = strings.Join(parts, " ")
+		}
+	}
+	u.Email = primaryEmail(res["emails"])
+	if len(u.DisplayName) > 256 {
+		u.DisplayName = u.DisplayName[:256]
+	}
+	p := seatkeeper.Provision{User: u}
+	attrs := scim.Resource{}
+	for k, v := range res {
+		switch k {
+		case "userName", "externalId", "active", "id", "meta", "schemas":
+		case scim.SeatkeeperUserSchema:
+			ext := v.(map[string]any)
+			g, region, err := grantsOf(ext)
+			if err != nil {
+				return p, err
+			}
+			if region != "" && region != a.region {
+				return p, scim.Errorf(scim.InvalidValue, "region %q: account %s lives in region %s (R18)", region, a.id, a.region)
+			}
+			p.Grants = &g
+			if region != "" {
+				attrs[k] = map[string]any{"region": region}
+			}
+		default:
+			attrs[k] = v
+		}
+	}
+	raw, err := json.Marshal(attrs)
+	if err != nil {
+		return p, err
+	}
+	p.Attributes = raw
+	return p, nil
+}
+
+// grantsOf reads the Seatkeeper extension: plan, addons and licenses are
+// all licenses with source scim; roles are "service:role".
+func grantsOf(ext map[string]any) (seatkeeper.Grants, string, error) {
+	g := seatkeeper.Grants{Licenses: []string{}, Roles: []string{}}
+	if plan, _ := ext["plan"].(string); plan != "" {
+		g.Licenses = append(g.Licenses, plan)
+	}
+	for _, k := range []string{"addons", "licenses"} {
+		for _, v := range asStrings(ext[k]) {
+			g.Licenses = append(g.Licenses, v)
+		}
+	}
+	g.Roles = append(g.Roles, asStrings(ext["roles"])...)
+	for _, n := range slices.Concat(g.Licenses, g.Roles) {
+		if !validID(n) {
+			return g, "", scim.Errorf(scim.InvalidValue, "%q is not a license or role name", n)
+		}
+	}
+	region, _ := ext["region"].(string)
+	return g, region, nil
+}
+
+func asStrings(v any) []string {
+	var out []string
+	list, _ := v.([]any)
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func primaryEmail(v any) string {
+	list, _ := v.([]any)
+	first := ""
+	for _, el := range list {
+		m, _ := el.(map[string]any)
+		val, _ := m["value"].(string)
+		if m["primary"] == true {
+			return val
+		}
+		if first == "" {
+			first = val
+		}
+	}
+	return first
+}
+
+// decodeUser reads a User resource from the body and normalizes it.
+func decodeUser(w http.ResponseWriter, r *http.Request) (scim.Resource, error) {
+	var in scim.Resource
+	if err := readSCIMBody(w, r, &in); err != nil {
+		return nil, err
+	}
+	return scim.Users.Normalize(in)
+}
+
+func (s *Server) scimCreateUser(w http.ResponseWriter, r *http.Request) {
+	err := func() error {
+		a, err := s.scimAccountOf(r)
+		if err != nil {
+			return err
+		}
+		res, err := decodeUser(w, r)
+		if err != nil {
+			return err
+		}
+		p, err := a.provisionOf(res, "")
+		if err != nil {
+			return err
+		}
+		u, _, err := s.Store.ProvisionUser(r.Context(), actorOf(r), p)
+		if err != nil {
+			return err
+		}
+		out := a.userResource(u)
+		w.Header().Set("Location", a.base+"/Users/"+u.ID)
+		answerResource(w, http.StatusCreated, out, u.ETag())
+		return nil
+	}()
+	if err != nil {
+		s.writeSCIMError(w, r, err)
+	}
+}
+
+// scimUser reads the user of the path.
+func (s *Server) scimUser(r *http.Request) (scimAccount, seatkeeper.ProvisionedUser, error) {
+	a, err := s.scimAccountOf(r)
+	if err != nil {
+		return a, seatkeeper.ProvisionedUser{}, err
+	}
+	id := r.PathValue("id")
+	if !validID(id) {
+		return a, seatkeeper.ProvisionedUser{}, &scim.Error{Status: http.StatusNotFound, Detail: "no user " + id}
+	}
+	u, err := s.Store.ProvisionedUser(r.Context(), a.id, id)
+	return a, u, err
+}
+
+func (s *Server) scimGetUser(w http.ResponseWriter, r *http.Request) {
+	a, u, err := s.scimUser(r)
+	if err != nil {
+		s.writeSCIMError(w, r, err)
+		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagIn(inm, u.ETag()) {
+		w.Header().Set("ETag", u.ETag())
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	q := r.URL.Query()
+	answerResource(w, http.StatusOK, scim.Users.Project(a.userResource(u), q.Get("attributes"), q.Get("excludedAttributes")), u.ETag())
+}
+
+func (s *Server) scimReplaceUser(w http.ResponseWriter, r *http.Request) {
+	err := func() error {
+		a, cur, err := s.scimUser(r)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(r, cur.ETag()); err != nil {
+			return err
+		}
+		res, err := decodeUser(w, r)
+		if err != nil {
+			return err
+		}
+		return s.scimSaveUser(w, r, a, cur, res)
+	}()
+	if err != nil {
+		s.writeSCIMError(w, r, err)
+	}
+}
+
+// scimSaveUser writes the new state of a user, on condition that the user
+// has not changed since cur was read.
+func (s *Server) scimSaveUser(w http.ResponseWriter, r *http.Request, a scimAccount, cur seatkeeper.ProvisionedUser, res scim.Resource) error {
+	p, err := a.provisionOf(res, cur.ID)
+	if err != nil {
+		return err
+	}
+	p.IfMatch = cur.ETag()
+	u, _, err := s.Store.ProvisionUser(r.Context(), actorOf(r), p)
+	if err != nil {
+		return err
+	}
+	answerResource(w, http.StatusOK, a.userResource(u), u.ETag())
+	return nil
+}
+
+func (s *Server) scimPatchUser(w http.ResponseWriter, r *http.Request) {
+	err := func() error {
+		var req scim.PatchRequest
+		if err := readSCIMBody(w, r, &req); err != nil {
+			return err
+		}
+		a, cur, err := s.scimUser(r)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(r, cur.ETag()); err != nil {
+			return err
+		}
+		res := a.userResource(cur)
+		formatted := formattedName(res)
+		if err := scim.Users.Patch(res, req.Operations); err != nil {
+			return err
+		}
+		refreshFormatted(res, formatted)
+		norm, err := scim.Users.Normalize(res)
+		if err != nil {
+			return err
+		}
+		if !patchesExtension(req.Operations) {
+			delete(norm, scim.SeatkeeperUserSchema) // leave the SCIM grants as they are
+			if ext, ok := res[scim.SeatkeeperUserSchema].(map[string]any); ok && ext["region"] != nil {
+				norm[scim.SeatkeeperUserSchema] = map[string]any{"region": ext["region"]}
+			}
+		}
+		p, err := a.provisionOf(norm, cur.ID)
+		if err != nil {
+			return err
+		}
+		if !patchesExtension(req.Operations) {
+			p.Grants = nil
+		}
+		p.IfMatch = cur.ETag()
+		u, _, err := s.Store.ProvisionUser(r.Context(), actorOf(r), p)
+		if err != nil {
+			return err
+		}
+		answerResource(w, http.StatusOK, a.userResource(u), u.ETag())
+		return nil
+	}()
+	if err != nil {
+		s.writeSCIMError(w, r, err)
+	}
+}
+
+// patchesExtension reports whether a PATCH touches the Seatkeeper
+// extension; only then does it replace the user's SCIM grants.
+func patchesExtension(ops []scim.PatchOp) bool {
+	for _, op := range ops {
+		if strings.HasPrefix(strings.ToLower(op.Path), strings.ToLower(scim.SeatkeeperUserSchema)) ||
+			op.Path == "" && strings.Contains(strings.ToLower(string(op.Value)), strings.ToLower(scim.SeatkeeperUserSchema)) {
+			return true
+		}
+	}
+	return false
+}
+
+// formattedName is name.formatted, if the user has one.
+func formattedName(res scim.Resource) string {
+	name, _ := res["name"].(map[string]any)
+	f, _ := name["formatted"].(string)
+	return f
+}
+
+// refreshFormatted keeps name.formatted in step with the parts a PATCH
+// changed, when it was the parts joined (as Entra ID expects).
+func refreshFormatted(res scim.Resource, before string) {
+	name, _ := res["name"].(map[string]any)
+	if name == nil || before == "" || name["formatted"] != before {
+		return
+	}
+	var parts []string
+	for _, k := range []string{"honorificPrefix", "givenName", "middleName", "familyName", "honorificSuffix"} {
+		if v, _ := name[k].(string); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	if len(parts) > 0 {
+		name["formatted"] = strings.Join(parts, " ")
+	}
+}
+
+func (s *Server) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
+	err := func() error {
+		a, cur, err := s.scimUser(r)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(r, cur.ETag()); err != nil {
+			return err
+		}
+		return s.Store.DeleteUser(r.Context(), actorOf(r), a.id, cur.ID)
+	}()
+	if err != nil {
+		s.writeSCIMError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) scimListUsers(w http.ResponseWriter, r *http.Request) {
+	err := func() error {
+		lq, err := parseListQuery(r)
+		if err != nil {
+			return err
+		}
+		a, err := s.scimAccountOf(r)
+		if err != nil {
+			return err
+		}
+		all, total, err := s.scimFindUsers(r.Context(), a, lq)
+		if err != nil {
+			return err
+		}
+		page := make([]scim.Resource, 0, len(all))
+		for _, u := range all {
+			page = append(page, scim.Users.Project(a.userResource(u), lq.attributes, lq.excluded))
+		}
+		writeSCIM(w, http.StatusOK, listResponse(lq, total, page))
+		return nil
+	}()
+	if err != nil {
+		s.writeSCIMError(w, r, err)
+	}
+}
+
+// scimFindUsers returns the page and the total. An equality on userName,
+// externalId or id goes to the store's indexes; the rest of a filter is
+// evaluated here on what the store returns.
+func (s *Server) scimFindUsers(ctx context.Context, a scimAccount, lq listQuery) ([]seatkeeper.ProvisionedUser, int, error) {
+	var m seatkeeper.UserMatch
+	exact := lq.filter == nil
+	if lq.filter != nil {
+		path, value, whole := scim.Equality(lq.filter)
+		switch path {
+		case "username":
+			m.UserName, exact = value, whole
+		case "externalid":
+			m.ExternalID, exact = value, whole
+		case "id":
+			m.ID, exact = value, whole
+		}
+	}
+	if exact {
+		return s.Store.ProvisionedUsers(ctx, a.id, m, lq.start-1, lq.count)
+	}
+	all, _, err := s.Store.ProvisionedUsers(ctx, a.id, m, 0, -1)
+	if err != nil {
+		return nil, 0, err
+	}
+	matched := all[:0]
+	for _, u := range all {
+		if scim.Users.Match(lq.filter, a.userResource(u)) {
+			matched = append(matched, u)
+		}
+	}
+	return pageOf(matched, lq), len(matched), nil
+}
