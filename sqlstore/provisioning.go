@@ -129,6 +129,9 @@ func grant(st *acctState, u *userState, source string, g seatkeeper.Grants, chec
 	}
 	var pending []string
 	for _, l := range g.Licenses {
+		if _, ok := st.cat.License(l); !ok {
+			return seatkeeper.Errorf(seatkeeper.EInvalid, "catalog %s has no license %q", st.cat.Name, l)
+		}
 		if !u.lic[l][source] && !slices.Contains(pending, l) {
 			pending = append(pending, l)
 		}
@@ -142,9 +145,7 @@ func grant(st *acctState, u *userState, source string, g seatkeeper.Grants, chec
 			case len(u.lic[l]) > 0:
 				// Already held from another source: no new seat.
 			case !u.u.Active && !checkInactive:
-				if _, ok := st.cat.License(l); !ok {
-					err = seatkeeper.Errorf(seatkeeper.ENotFound, "catalog %s has no license %q", st.cat.Name, l)
-				}
+				// Held again, with its seat, on reactivation (R3).
 			default:
 				err = st.ent.CanAssign(u.holding(), l)
 			}
