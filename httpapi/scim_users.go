@@ -51,7 +51,8 @@ func (a scimAccount) userResource(p seatkeeper.ProvisionedUser) scim.Resource {
 	if res["emails"] == nil {
 		delete(res, "emails")
 	}
-	if _, ok := res[scim.EnterpriseUserSchema]; ok {
+	_, enterprise := res[scim.EnterpriseUserSchema]
+	if enterprise || slices.Contains(asStrings(res["schemas"]), scim.EnterpriseUserSchema) {
 		schemas = append(schemas, scim.EnterpriseUserSchema)
 	}
 	ext, _ := res[scim.SeatkeeperUserSchema].(map[string]any)
@@ -147,7 +148,7 @@ func (a scimAccount) provisionOf(res scim.Resource, id string) (seatkeeper.Provi
 	attrs := scim.Resource{}
 	for k, v := range res {
 		switch k {
-		case "userName", "externalId", "active", "id", "meta", "schemas":
+		case "userName", "externalId", "active", "id", "meta":
 		case scim.SeatkeeperUserSchema:
 			ext := v.(map[string]any)
 			g, region, err := grantsOf(ext)

@@ -13,6 +13,20 @@ import (
 func (rt *ResourceType) Normalize(in Resource) (Resource, error) {
 	out := Resource{}
 	for k, v := range in {
+		if strings.EqualFold(k, "schemas") {
+			// Kept as declared (the URNs this server knows), to be
+			// answered as declared.
+			var known []any
+			for _, s := range asList(v) {
+				if s, ok := s.(string); ok && (strings.EqualFold(s, rt.Schema.ID) || rt.extension(s) != nil) {
+					known = append(known, s)
+				}
+			}
+			if known != nil {
+				out["schemas"] = known
+			}
+			continue
+		}
 		if e := rt.extension(k); e != nil {
 			m, ok := v.(map[string]any)
 			if !ok {
