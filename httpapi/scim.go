@@ -9,6 +9,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -26,25 +27,126 @@ const scimPrefix = "/scim/v2/"
 
 func (s *Server) registerSCIM(mux *http.ServeMux) {
 	base := scimPrefix + "{account}"
-	s.handle(mux, "GET "+base+"/ServiceProviderConfig", adminOnly, s.scimServiceProviderConfig)
-	s.handle(mux, "GET "+base+"/ResourceTypes", adminOnly, s.scimResourceTypes)
-	s.handle(mux, "GET "+base+"/ResourceTypes/{id}", adminOnly, s.scimResourceType)
-	s.handle(mux, "GET "+base+"/Schemas", adminOnly, s.scimSchemas)
-	s.handle(mux, "GET "+base+"/Schemas/{id}", adminOnly, s.scimSchema)
+	s.handle(mux, "GET "+base+"/ServiceProviderConfig", adminOnly, s.scimDo(s.scimServiceProviderConfig))
+	s.handle(mux, "GET "+base+"/ResourceTypes", adminOnly, s.scimDo(s.scimResourceTypes))
+	s.handle(mux, "GET "+base+"/ResourceTypes/{id}", adminOnly, s.scimDo(s.scimResourceType))
+	s.handle(mux, "GET "+base+"/Schemas", adminOnly, s.scimDo(s.scimSchemas))
+	s.handle(mux, "GET "+base+"/Schemas/{id}", adminOnly, s.scimDo(s.scimSchema))
 
-	s.handle(mux, "GET "+base+"/Users", adminOnly, s.scimListUsers)
-	s.handle(mux, "POST "+base+"/Users", adminOnly, s.scimCreateUser)
-	s.handle(mux, "GET "+base+"/Users/{id}", adminOnly, s.scimGetUser)
-	s.handle(mux, "PUT "+base+"/Users/{id}", adminOnly, s.scimReplaceUser)
-	s.handle(mux, "PATCH "+base+"/Users/{id}", adminOnly, s.scimPatchUser)
-	s.handle(mux, "DELETE "+base+"/Users/{id}", adminOnly, s.scimDeleteUser)
+	s.handle(mux, "GET "+base+"/Users", adminOnly, s.scimDo(s.scimListUsers))
+	s.handle(mux, "POST "+base+"/Users", adminOnly, s.scimDo(s.scimCreateUser))
+	s.handle(mux, "GET "+base+"/Users/{id}", adminOnly, s.scimDo(s.scimGetUser))
+	s.handle(mux, "PUT "+base+"/Users/{id}", adminOnly, s.scimDo(s.scimReplaceUser))
+	s.handle(mux, "PATCH "+base+"/Users/{id}", adminOnly, s.scimDo(s.scimPatchUser))
+	s.handle(mux, "DELETE "+base+"/Users/{id}", adminOnly, s.scimDo(s.scimDeleteUser))
 
-	s.handle(mux, "GET "+base+"/Groups", adminOnly, s.scimListGroups)
-	s.handle(mux, "POST "+base+"/Groups", adminOnly, s.scimCreateGroup)
-	s.handle(mux, "GET "+base+"/Groups/{id}", adminOnly, s.scimGetGroup)
-	s.handle(mux, "PUT "+base+"/Groups/{id}", adminOnly, s.scimReplaceGroup)
-	s.handle(mux, "PATCH "+base+"/Groups/{id}", adminOnly, s.scimPatchGroup)
-	s.handle(mux, "DELETE "+base+"/Groups/{id}", adminOnly, s.scimDeleteGroup)
+	s.handle(mux, "GET "+base+"/Groups", adminOnly, s.scimDo(s.scimListGroups))
+	s.handle(mux, "POST "+base+"/Groups", adminOnly, s.scimDo(s.scimCreateGroup))
+	s.handle(mux, "GET "+base+"/Groups/{id}", adminOnly, s.scimDo(s.scimGetGroup))
+	s.handle(mux, "PUT "+base+"/Groups/{id}", adminOnly, s.scimDo(s.scimReplaceGroup))
+	s.handle(mux, "PATCH "+base+"/Groups/{id}", adminOnly, s.scimDo(s.scimPatchGroup))
+	s.handle(mux, "DELETE "+base+"/Groups/{id}", adminOnly, s.scimDo(s.scimDeleteGroup))
+}
+
+// scimDo adapts a SCIM handler: its error is answered as a SCIM error.
+func (s *Server) scimDo(h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeSCIMError(w, r, err)
+		}
+	}
+}
+
+// scimList answers a list (RFC 7644 §3.4.2). find returns a page of the
+// resources matching an equality (path "" for none) and their total; an
+// equality on an indexed attribute goes to it, and the rest of the filter
+// is evaluated here on what it returns.
+func scimList[T any](s *Server, w http.ResponseWriter, r *http.Request, rt *scim.ResourceType,
+	render func(scimAccount, T) scim.Resource,
+	find func(ctx context.Context, a scimAccount, path, value string, offset, limit int) ([]T, int, error)) error {
+	lq, err := parseListQuery(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.scimAccountOf(r)
+	if err != nil {
+		return err
+	}
+	var path, value string
+	exact := true
+	if lq.filter != nil {
+		if path, value, exact = scim.Equality(lq.filter); !indexed(rt, path) {
+			path, value, exact = "", "", false
+		}
+	}
+	var page []T
+	total := 0
+	if exact {
+		page, total, err = find(r.Context(), a, path, value, lq.start-1, lq.count)
+	} else {
+		var all []T
+		all, _, err = find(r.Context(), a, path, value, 0, -1)
+		matched := all[:0]
+		for _, x := range all {
+			if rt.Match(lq.filter, render(a, x)) {
+				matched = append(matched, x)
+			}
+		}
+		page, total = pageOf(matched, lq), len(matched)
+	}
+	if err != nil {
+		return err
+	}
+	out := make([]scim.Resource, 0, len(page))
+	for _, x := range page {
+		out = append(out, rt.Project(render(a, x), lq.attributes, lq.excluded))
+	}
+	writeSCIM(w, http.StatusOK, listResponse(lq, total, out))
+	return nil
+}
+
+// scimRead reads the resource the path names with get, and checks the
+// request's If-Match against its ETag.
+func scimRead[T any](s *Server, r *http.Request, kind string, get func(ctx context.Context, account, id string) (T, error), etag func(T) string) (scimAccount, T, error) {
+	var zero T
+	a, err := s.scimAccountOf(r)
+	if err != nil {
+		return a, zero, err
+	}
+	id := r.PathValue("id")
+	if !validID(id) {
+		return a, zero, &scim.Error{Status: http.StatusNotFound, Detail: "not_found: no " + kind + " " + id}
+	}
+	v, err := get(r.Context(), a.id, id)
+	if err == nil {
+		err = checkIfMatch(r, etag(v))
+	}
+	return a, v, err
+}
+
+// indexed reports whether the store narrows a list by an equality on path.
+func indexed(rt *scim.ResourceType, path string) bool {
+	switch path {
+	case "id", "externalid":
+		return true
+	case "username":
+		return rt == scim.Users
+	case "displayname":
+		return rt == scim.Groups
+	}
+	return false
+}
+
+// answerRead answers a GET of one resource: 304 to an If-None-Match with
+// its ETag, else the resource, projected.
+func answerRead(w http.ResponseWriter, r *http.Request, rt *scim.ResourceType, res scim.Resource, etag string) {
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagIn(inm, etag) {
+		w.Header().Set("ETag", etag)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	q := r.URL.Query()
+	answerResource(w, http.StatusOK, rt.Project(res, q.Get("attributes"), q.Get("excludedAttributes")), etag)
 }
 
 // isSCIM reports whether the request is to the SCIM endpoints, which
@@ -211,39 +313,42 @@ func answerResource(w http.ResponseWriter, status int, res scim.Resource, etag s
 	writeSCIM(w, status, res)
 }
 
-func (s *Server) scimServiceProviderConfig(w http.ResponseWriter, r *http.Request) {
+func (s *Server) scimServiceProviderConfig(w http.ResponseWriter, r *http.Request) error {
 	writeSCIM(w, http.StatusOK, scim.ServiceProviderConfig("https://github.com/seatkeeper/seatkeeper#scim"))
+	return nil
 }
 
-func (s *Server) scimResourceTypes(w http.ResponseWriter, r *http.Request) {
+func (s *Server) scimResourceTypes(w http.ResponseWriter, r *http.Request) error {
 	rts := scim.ResourceTypes()
 	writeSCIM(w, http.StatusOK, listResponse(listQuery{start: 1}, len(rts), rts))
+	return nil
 }
 
-func (s *Server) scimResourceType(w http.ResponseWriter, r *http.Request) {
+func (s *Server) scimResourceType(w http.ResponseWriter, r *http.Request) error {
 	for _, rt := range scim.ResourceTypes() {
 		if rt["id"] == r.PathValue("id") {
 			writeSCIM(w, http.StatusOK, rt)
-			return
+			return nil
 		}
 	}
-	s.writeSCIMError(w, r, &scim.Error{Status: http.StatusNotFound, Detail: "no resource type " + r.PathValue("id")})
+	return &scim.Error{Status: http.StatusNotFound, Detail: "not_found: no resource type " + r.PathValue("id")}
 }
 
-func (s *Server) scimSchemas(w http.ResponseWriter, r *http.Request) {
+func (s *Server) scimSchemas(w http.ResponseWriter, r *http.Request) error {
 	var out []scim.Resource
 	for _, sc := range scim.Schemas() {
 		out = append(out, scim.SchemaResource(sc))
 	}
 	writeSCIM(w, http.StatusOK, listResponse(listQuery{start: 1}, len(out), out))
+	return nil
 }
 
-func (s *Server) scimSchema(w http.ResponseWriter, r *http.Request) {
+func (s *Server) scimSchema(w http.ResponseWriter, r *http.Request) error {
 	for _, sc := range scim.Schemas() {
 		if sc.ID == r.PathValue("id") {
 			writeSCIM(w, http.StatusOK, scim.SchemaResource(sc))
-			return
+			return nil
 		}
 	}
-	s.writeSCIMError(w, r, &scim.Error{Status: http.StatusNotFound, Detail: "no schema " + r.PathValue("id")})
+	return &scim.Error{Status: http.StatusNotFound, Detail: "not_found: no schema " + r.PathValue("id")}
 }

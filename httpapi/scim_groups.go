@@ -57,72 +57,52 @@ func decodeGroup(w http.ResponseWriter, r *http.Request) (scim.Resource, error) 
 	return scim.Groups.Normalize(in)
 }
 
-func (s *Server) scimCreateGroup(w http.ResponseWriter, r *http.Request) {
-	err := func() error {
-		a, err := s.scimAccountOf(r)
-		if err != nil {
-			return err
-		}
-		res, err := decodeGroup(w, r)
-		if err != nil {
-			return err
-		}
-		g, err := a.groupOf(res, "")
-		if err != nil {
-			return err
-		}
-		g, _, err = s.Store.PutGroup(r.Context(), actorOf(r), g, "")
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Location", a.base+"/Groups/"+g.ID)
-		answerResource(w, http.StatusCreated, a.groupResource(g), g.ETag())
-		return nil
-	}()
-	if err != nil {
-		s.writeSCIMError(w, r, err)
-	}
-}
-
-func (s *Server) scimGroup(r *http.Request) (scimAccount, seatkeeper.Group, error) {
+func (s *Server) scimCreateGroup(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.scimAccountOf(r)
 	if err != nil {
-		return a, seatkeeper.Group{}, err
+		return err
 	}
-	id := r.PathValue("id")
-	if !validID(id) {
-		return a, seatkeeper.Group{}, &scim.Error{Status: http.StatusNotFound, Detail: "no group " + id}
+	res, err := decodeGroup(w, r)
+	if err != nil {
+		return err
 	}
-	g, err := s.Store.Group(r.Context(), a.id, id)
-	return a, g, err
+	g, err := a.groupOf(res, "")
+	if err != nil {
+		return err
+	}
+	g, _, err = s.Store.PutGroup(r.Context(), actorOf(r), g, "")
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", a.base+"/Groups/"+g.ID)
+	answerResource(w, http.StatusCreated, a.groupResource(g), g.ETag())
+	return nil
 }
 
-func (s *Server) scimGetGroup(w http.ResponseWriter, r *http.Request) {
+// scimGroup reads the group of the path, and checks If-Match.
+func (s *Server) scimGroup(r *http.Request) (scimAccount, seatkeeper.Group, error) {
+	return scimRead(s, r, "group", s.Store.Group, seatkeeper.Group.ETag)
+}
+
+func (s *Server) scimGetGroup(w http.ResponseWriter, r *http.Request) error {
 	a, g, err := s.scimGroup(r)
 	if err != nil {
-		s.writeSCIMError(w, r, err)
-		return
+		return err
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagIn(inm, g.ETag()) {
-		w.Header().Set("ETag", g.ETag())
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	q := r.URL.Query()
-	answerResource(w, http.StatusOK, scim.Groups.Project(a.groupResource(g), q.Get("attributes"), q.Get("excludedAttributes")), g.ETag())
+	answerRead(w, r, scim.Groups, a.groupResource(g), g.ETag())
+	return nil
 }
 
-func (s *Server) scimReplaceGroup(w http.ResponseWriter, r *http.Request) {
-	s.scimChangeGroup(w, r, func(cur scim.Resource) (scim.Resource, error) { return decodeGroup(w, r) })
+func (s *Server) scimReplaceGroup(w http.ResponseWriter, r *http.Request) error {
+	return s.scimChangeGroup(w, r, func(cur scim.Resource) (scim.Resource, error) { return decodeGroup(w, r) })
 }
 
-func (s *Server) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
+func (s *Server) scimPatchGroup(w http.ResponseWriter, r *http.Request) error {
 	var req scim.PatchRequest
 	if err := readSCIMBody(w, r, &req); err != nil {
-		s.writeSCIMError(w, r, err)
-		return
+		return err
 	}
-	s.scimChangeGroup(w, r, func(cur scim.Resource) (scim.Resource, error) {
+	return s.scimChangeGroup(w, r, func(cur scim.Resource) (scim.Resource, error) {
 		if err := scim.Groups.Patch(cur, req.Operations); err != nil {
 			return nil, err
 		}
@@ -132,107 +112,51 @@ func (s *Server) scimPatchGroup(w http.ResponseWriter, r *http.Request) {
 
 // scimChangeGroup reads the group, lets change make its new state, and
 // stores it on condition that it has not changed meanwhile.
-func (s *Server) scimChangeGroup(w http.ResponseWriter, r *http.Request, change func(cur scim.Resource) (scim.Resource, error)) {
-	err := func() error {
-		a, cur, err := s.scimGroup(r)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(r, cur.ETag()); err != nil {
-			return err
-		}
-		res, err := change(a.groupResource(cur))
-		if err != nil {
-			return err
-		}
-		g, err := a.groupOf(res, cur.ID)
-		if err != nil {
-			return err
-		}
-		g, _, err = s.Store.PutGroup(r.Context(), actorOf(r), g, cur.ETag())
-		if err != nil {
-			return err
-		}
-		answerResource(w, http.StatusOK, a.groupResource(g), g.ETag())
-		return nil
-	}()
+func (s *Server) scimChangeGroup(w http.ResponseWriter, r *http.Request, change func(cur scim.Resource) (scim.Resource, error)) error {
+	a, cur, err := s.scimGroup(r)
 	if err != nil {
-		s.writeSCIMError(w, r, err)
+		return err
 	}
+	res, err := change(a.groupResource(cur))
+	if err != nil {
+		return err
+	}
+	g, err := a.groupOf(res, cur.ID)
+	if err != nil {
+		return err
+	}
+	g, _, err = s.Store.PutGroup(r.Context(), actorOf(r), g, cur.ETag())
+	if err != nil {
+		return err
+	}
+	answerResource(w, http.StatusOK, a.groupResource(g), g.ETag())
+	return nil
 }
 
-func (s *Server) scimDeleteGroup(w http.ResponseWriter, r *http.Request) {
-	err := func() error {
-		a, cur, err := s.scimGroup(r)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(r, cur.ETag()); err != nil {
-			return err
-		}
-		return s.Store.DeleteGroup(r.Context(), actorOf(r), a.id, cur.ID, cur.ETag())
-	}()
+func (s *Server) scimDeleteGroup(w http.ResponseWriter, r *http.Request) error {
+	a, cur, err := s.scimGroup(r)
 	if err != nil {
-		s.writeSCIMError(w, r, err)
-		return
+		return err
+	}
+	if err := s.Store.DeleteGroup(r.Context(), actorOf(r), a.id, cur.ID, cur.ETag()); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) scimListGroups(w http.ResponseWriter, r *http.Request) {
-	err := func() error {
-		lq, err := parseListQuery(r)
-		if err != nil {
-			return err
-		}
-		a, err := s.scimAccountOf(r)
-		if err != nil {
-			return err
-		}
-		all, total, err := s.scimFindGroups(r.Context(), a, lq)
-		if err != nil {
-			return err
-		}
-		page := make([]scim.Resource, 0, len(all))
-		for _, g := range all {
-			page = append(page, scim.Groups.Project(a.groupResource(g), lq.attributes, lq.excluded))
-		}
-		writeSCIM(w, http.StatusOK, listResponse(lq, total, page))
-		return nil
-	}()
-	if err != nil {
-		s.writeSCIMError(w, r, err)
-	}
-}
-
-// scimFindGroups is scimFindUsers for groups: displayName, externalId and
-// id equalities go to the store.
-func (s *Server) scimFindGroups(ctx context.Context, a scimAccount, lq listQuery) ([]seatkeeper.Group, int, error) {
-	var m seatkeeper.GroupMatch
-	exact := lq.filter == nil
-	if lq.filter != nil {
-		path, value, whole := scim.Equality(lq.filter)
-		switch path {
-		case "displayname":
-			m.DisplayName, exact = value, whole
-		case "externalid":
-			m.ExternalID, exact = value, whole
-		case "id":
-			m.ID, exact = value, whole
-		}
-	}
-	if exact {
-		return s.Store.Groups(ctx, a.id, m, lq.start-1, lq.count)
-	}
-	all, _, err := s.Store.Groups(ctx, a.id, m, 0, -1)
-	if err != nil {
-		return nil, 0, err
-	}
-	matched := all[:0]
-	for _, g := range all {
-		if scim.Groups.Match(lq.filter, a.groupResource(g)) {
-			matched = append(matched, g)
-		}
-	}
-	return pageOf(matched, lq), len(matched), nil
+func (s *Server) scimListGroups(w http.ResponseWriter, r *http.Request) error {
+	return scimList(s, w, r, scim.Groups, scimAccount.groupResource,
+		func(ctx context.Context, a scimAccount, path, value string, offset, limit int) ([]seatkeeper.Group, int, error) {
+			var m seatkeeper.GroupMatch
+			switch path {
+			case "displayname":
+				m.DisplayName = value
+			case "externalid":
+				m.ExternalID = value
+			case "id":
+				m.ID = value
+			}
+			return s.Store.Groups(ctx, a.id, m, offset, limit)
+		})
 }

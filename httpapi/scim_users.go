@@ -232,87 +232,84 @@ func decodeUser(w http.ResponseWriter, r *http.Request) (scim.Resource, error) {
 	return scim.Users.Normalize(in)
 }
 
-func (s *Server) scimCreateUser(w http.ResponseWriter, r *http.Request) {
-	err := func() error {
-		a, err := s.scimAccountOf(r)
-		if err != nil {
-			return err
-		}
-		res, err := decodeUser(w, r)
-		if err != nil {
-			return err
-		}
-		p, err := a.provisionOf(res, "")
-		if err != nil {
-			return err
-		}
-		u, _, err := s.Store.ProvisionUser(r.Context(), actorOf(r), p)
-		if err != nil {
-			return err
-		}
-		out := a.userResource(u)
-		w.Header().Set("Location", a.base+"/Users/"+u.ID)
-		answerResource(w, http.StatusCreated, out, u.ETag())
-		return nil
-	}()
-	if err != nil {
-		s.writeSCIMError(w, r, err)
-	}
-}
-
-// scimUser reads the user of the path.
-func (s *Server) scimUser(r *http.Request) (scimAccount, seatkeeper.ProvisionedUser, error) {
+func (s *Server) scimCreateUser(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.scimAccountOf(r)
 	if err != nil {
-		return a, seatkeeper.ProvisionedUser{}, err
+		return err
 	}
-	id := r.PathValue("id")
-	if !validID(id) {
-		return a, seatkeeper.ProvisionedUser{}, &scim.Error{Status: http.StatusNotFound, Detail: "no user " + id}
+	res, err := decodeUser(w, r)
+	if err != nil {
+		return err
 	}
-	u, err := s.Store.ProvisionedUser(r.Context(), a.id, id)
-	return a, u, err
+	p, err := a.provisionOf(res, "")
+	if err != nil {
+		return err
+	}
+	u, _, err := s.Store.ProvisionUser(r.Context(), actorOf(r), p)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", a.base+"/Users/"+u.ID)
+	answerResource(w, http.StatusCreated, a.userResource(u), u.ETag())
+	return nil
 }
 
-func (s *Server) scimGetUser(w http.ResponseWriter, r *http.Request) {
+// scimUser reads the user of the path, and checks If-Match.
+func (s *Server) scimUser(r *http.Request) (scimAccount, seatkeeper.ProvisionedUser, error) {
+	return scimRead(s, r, "user", s.Store.ProvisionedUser, seatkeeper.ProvisionedUser.ETag)
+}
+
+func (s *Server) scimGetUser(w http.ResponseWriter, r *http.Request) error {
 	a, u, err := s.scimUser(r)
 	if err != nil {
-		s.writeSCIMError(w, r, err)
-		return
+		return err
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagIn(inm, u.ETag()) {
-		w.Header().Set("ETag", u.ETag())
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	q := r.URL.Query()
-	answerResource(w, http.StatusOK, scim.Users.Project(a.userResource(u), q.Get("attributes"), q.Get("excludedAttributes")), u.ETag())
+	answerRead(w, r, scim.Users, a.userResource(u), u.ETag())
+	return nil
 }
 
-func (s *Server) scimReplaceUser(w http.ResponseWriter, r *http.Request) {
-	err := func() error {
-		a, cur, err := s.scimUser(r)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(r, cur.ETag()); err != nil {
-			return err
-		}
+func (s *Server) scimReplaceUser(w http.ResponseWriter, r *http.Request) error {
+	return s.scimChangeUser(w, r, func(a scimAccount, cur seatkeeper.ProvisionedUser) (seatkeeper.Provision, error) {
 		res, err := decodeUser(w, r)
 		if err != nil {
-			return err
+			return seatkeeper.Provision{}, err
 		}
-		return s.scimSaveUser(w, r, a, cur, res)
-	}()
-	if err != nil {
-		s.writeSCIMError(w, r, err)
-	}
+		return a.provisionOf(res, cur.ID)
+	})
 }
 
-// scimSaveUser writes the new state of a user, on condition that the user
-// has not changed since cur was read.
-func (s *Server) scimSaveUser(w http.ResponseWriter, r *http.Request, a scimAccount, cur seatkeeper.ProvisionedUser, res scim.Resource) error {
-	p, err := a.provisionOf(res, cur.ID)
+func (s *Server) scimPatchUser(w http.ResponseWriter, r *http.Request) error {
+	var req scim.PatchRequest
+	if err := readSCIMBody(w, r, &req); err != nil {
+		return err
+	}
+	return s.scimChangeUser(w, r, func(a scimAccount, cur seatkeeper.ProvisionedUser) (seatkeeper.Provision, error) {
+		res := a.userResource(cur)
+		formatted := formattedName(res)
+		if err := scim.Users.Patch(res, req.Operations); err != nil {
+			return seatkeeper.Provision{}, err
+		}
+		refreshFormatted(res, formatted)
+		norm, err := scim.Users.Normalize(res)
+		if err != nil {
+			return seatkeeper.Provision{}, err
+		}
+		p, err := a.provisionOf(norm, cur.ID)
+		if !patchesExtension(req.Operations) {
+			p.Grants = nil // leave the SCIM grants as they are
+		}
+		return p, err
+	})
+}
+
+// scimChangeUser reads the user, lets change make the write, and makes it
+// on condition that the user has not changed meanwhile.
+func (s *Server) scimChangeUser(w http.ResponseWriter, r *http.Request, change func(a scimAccount, cur seatkeeper.ProvisionedUser) (seatkeeper.Provision, error)) error {
+	a, cur, err := s.scimUser(r)
+	if err != nil {
+		return err
+	}
+	p, err := change(a, cur)
 	if err != nil {
 		return err
 	}
@@ -323,55 +320,6 @@ func (s *Server) scimSaveUser(w http.ResponseWriter, r *http.Request, a scimAcco
 	}
 	answerResource(w, http.StatusOK, a.userResource(u), u.ETag())
 	return nil
-}
-
-func (s *Server) scimPatchUser(w http.ResponseWriter, r *http.Request) {
-	err := func() error {
-		var req scim.PatchRequest
-		if err := readSCIMBody(w, r, &req); err != nil {
-			return err
-		}
-		a, cur, err := s.scimUser(r)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(r, cur.ETag()); err != nil {
-			return err
-		}
-		res := a.userResource(cur)
-		formatted := formattedName(res)
-		if err := scim.Users.Patch(res, req.Operations); err != nil {
-			return err
-		}
-		refreshFormatted(res, formatted)
-		norm, err := scim.Users.Normalize(res)
-		if err != nil {
-			return err
-		}
-		if !patchesExtension(req.Operations) {
-			delete(norm, scim.SeatkeeperUserSchema) // leave the SCIM grants as they are
-			if ext, ok := res[scim.SeatkeeperUserSchema].(map[string]any); ok && ext["region"] != nil {
-				norm[scim.SeatkeeperUserSchema] = map[string]any{"region": ext["region"]}
-			}
-		}
-		p, err := a.provisionOf(norm, cur.ID)
-		if err != nil {
-			return err
-		}
-		if !patchesExtension(req.Operations) {
-			p.Grants = nil
-		}
-		p.IfMatch = cur.ETag()
-		u, _, err := s.Store.ProvisionUser(r.Context(), actorOf(r), p)
-		if err != nil {
-			return err
-		}
-		answerResource(w, http.StatusOK, a.userResource(u), u.ETag())
-		return nil
-	}()
-	if err != nil {
-		s.writeSCIMError(w, r, err)
-	}
 }
 
 // patchesExtension reports whether a PATCH touches the Seatkeeper
@@ -411,79 +359,30 @@ func refreshFormatted(res scim.Resource, before string) {
 	}
 }
 
-func (s *Server) scimDeleteUser(w http.ResponseWriter, r *http.Request) {
-	err := func() error {
-		a, cur, err := s.scimUser(r)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(r, cur.ETag()); err != nil {
-			return err
-		}
-		return s.Store.DeleteUser(r.Context(), actorOf(r), a.id, cur.ID)
-	}()
+func (s *Server) scimDeleteUser(w http.ResponseWriter, r *http.Request) error {
+	a, cur, err := s.scimUser(r)
 	if err != nil {
-		s.writeSCIMError(w, r, err)
-		return
+		return err
+	}
+	if err := s.Store.DeleteUser(r.Context(), actorOf(r), a.id, cur.ID); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) scimListUsers(w http.ResponseWriter, r *http.Request) {
-	err := func() error {
-		lq, err := parseListQuery(r)
-		if err != nil {
-			return err
-		}
-		a, err := s.scimAccountOf(r)
-		if err != nil {
-			return err
-		}
-		all, total, err := s.scimFindUsers(r.Context(), a, lq)
-		if err != nil {
-			return err
-		}
-		page := make([]scim.Resource, 0, len(all))
-		for _, u := range all {
-			page = append(page, scim.Users.Project(a.userResource(u), lq.attributes, lq.excluded))
-		}
-		writeSCIM(w, http.StatusOK, listResponse(lq, total, page))
-		return nil
-	}()
-	if err != nil {
-		s.writeSCIMError(w, r, err)
-	}
-}
-
-// scimFindUsers returns the page and the total. An equality on userName,
-// externalId or id goes to the store's indexes; the rest of a filter is
-// evaluated here on what the store returns.
-func (s *Server) scimFindUsers(ctx context.Context, a scimAccount, lq listQuery) ([]seatkeeper.ProvisionedUser, int, error) {
-	var m seatkeeper.UserMatch
-	exact := lq.filter == nil
-	if lq.filter != nil {
-		path, value, whole := scim.Equality(lq.filter)
-		switch path {
-		case "username":
-			m.UserName, exact = value, whole
-		case "externalid":
-			m.ExternalID, exact = value, whole
-		case "id":
-			m.ID, exact = value, whole
-		}
-	}
-	if exact {
-		return s.Store.ProvisionedUsers(ctx, a.id, m, lq.start-1, lq.count)
-	}
-	all, _, err := s.Store.ProvisionedUsers(ctx, a.id, m, 0, -1)
-	if err != nil {
-		return nil, 0, err
-	}
-	matched := all[:0]
-	for _, u := range all {
-		if scim.Users.Match(lq.filter, a.userResource(u)) {
-			matched = append(matched, u)
-		}
-	}
-	return pageOf(matched, lq), len(matched), nil
+func (s *Server) scimListUsers(w http.ResponseWriter, r *http.Request) error {
+	return scimList(s, w, r, scim.Users, scimAccount.userResource,
+		func(ctx context.Context, a scimAccount, path, value string, offset, limit int) ([]seatkeeper.ProvisionedUser, int, error) {
+			var m seatkeeper.UserMatch
+			switch path {
+			case "username":
+				m.UserName = value
+			case "externalid":
+				m.ExternalID = value
+			case "id":
+				m.ID = value
+			}
+			return s.Store.ProvisionedUsers(ctx, a.id, m, offset, limit)
+		})
 }

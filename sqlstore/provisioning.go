@@ -543,18 +543,23 @@ func (t *tx) groups(account string, m seatkeeper.GroupMatch, offset, limit int) 
 }
 
 func (t *tx) members(account, group string) ([]string, error) {
-	rows, err := t.query("SELECT user_id FROM scim_group_members WHERE account = ? AND group_id = ? ORDER BY user_id", account, group)
+	return t.strings("SELECT user_id FROM scim_group_members WHERE account = ? AND group_id = ? ORDER BY user_id", account, group)
+}
+
+// strings runs a query of one text column and returns its values.
+func (t *tx) strings(q string, args ...any) ([]string, error) {
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := []string{}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, id)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -725,20 +730,10 @@ func (s *Store) GroupMappings(ctx context.Context, account string) ([]seatkeeper
 		if _, err := t.state(account); err != nil {
 			return err
 		}
-		rows, err := t.query("SELECT group_id FROM group_mappings WHERE account = ? ORDER BY group_id", account)
+		ids, err := t.strings("SELECT group_id FROM group_mappings WHERE account = ? ORDER BY group_id", account)
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			m, err := t.mapping(account, id)
 			if err != nil {
@@ -746,7 +741,7 @@ func (s *Store) GroupMappings(ctx context.Context, account string) ([]seatkeeper
 			}
 			out = append(out, m)
 		}
-		return rows.Err()
+		return nil
 	})
 	return out, err
 }

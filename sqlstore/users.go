@@ -490,20 +490,10 @@ func (s *Store) Users(ctx context.Context, account, cursor string, limit int) ([
 		if err != nil {
 			return err
 		}
-		rows, err := t.query("SELECT id FROM users WHERE account = ? AND id > ? ORDER BY id LIMIT ?", account, after, limit+1)
+		ids, err := t.strings("SELECT id FROM users WHERE account = ? AND id > ? ORDER BY id LIMIT ?", account, after, limit+1)
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		if len(ids) > limit {
 			ids = ids[:limit]
 			next = base64.RawURLEncoding.EncodeToString([]byte(ids[limit-1]))
