@@ -475,3 +475,36 @@ func TestSCIM_BadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestSCIM_OtherAccountIDs: ids of another account's users and groups
+// name nothing here (SPEC §4), and a token of another account gets 404.
+func TestSCIM_OtherAccountIDs(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		s := newSCIM(t, e)
+		e.newAccount("other", "contact-center")
+		otherAdmin := e.token("other", "admin")
+		o := scimEnv{env: e, admin: otherAdmin}
+		theirUser := o.do(otherAdmin, "POST", "/scim/v2/other/Users", newSCIMUser("ann", nil))
+		var u map[string]any
+		theirUser.JSON(t, &u)
+		theirGroup := o.do(otherAdmin, "POST", "/scim/v2/other/Groups", map[string]any{"displayName": "G"})
+		var g map[string]any
+		theirGroup.JSON(t, &g)
+		before := e.state("other")
+		s.call(404, "GET", "/Users/"+u["id"].(string), nil)
+		s.call(404, "PATCH", "/Users/"+u["id"].(string), map[string]any{"Operations": []any{map[string]any{"op": "replace", "path": "active", "value": false}}})
+		s.call(404, "DELETE", "/Groups/"+g["id"].(string), nil)
+		s.call(400, "POST", "/Groups", map[string]any{"displayName": "H", "members": []any{map[string]any{"value": u["id"]}}})
+		if out := s.call(200, "GET", "/Users"+filterQuery(`userName eq "ann"`), nil); out["totalResults"] != 0.0 {
+			t.Errorf("another account's user is listed: %v", out)
+		}
+		r := e.do(otherAdmin, "GET", "/scim/v2/acme/Users", nil)
+		var doc map[string]any
+		r.JSON(t, &doc)
+		if r.Status != 404 {
+			t.Errorf("another account's token: status %d", r.Status)
+		}
+		wantSCIMError(t, doc, 404)
+		e.sameState("other", before)
+	})
+}

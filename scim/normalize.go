@@ -106,6 +106,10 @@ func normalizeValue(a *Attribute, v any, prefix string) (any, error) {
 	switch a.Type {
 	case "complex":
 		m, ok := v.(map[string]any)
+		if str, isStr := v.(string); isStr && a.Sub("value") != nil {
+			// Entra ID sends the enterprise manager as its id alone.
+			m, ok = map[string]any{"value": str}, true
+		}
 		if !ok {
 			return nil, Errorf(InvalidValue, "%s%s must be an object", prefix, a.Name)
 		}

@@ -254,6 +254,9 @@ func (rt *ResourceType) set(holder map[string]any, key string, a *Attribute, val
 		holder[key] = list
 	case a.Type == "complex":
 		m, ok := value.(map[string]any)
+		if str, isStr := value.(string); isStr && a.Sub("value") != nil {
+			m, ok = map[string]any{"value": str}, true // Entra ID's manager
+		}
 		if !ok {
 			return Errorf(InvalidValue, "%s must be an object", a.Name)
 		}
