@@ -52,9 +52,9 @@ type Provision struct {
 }
 
 // UserMatch narrows a list of provisioned users to those whose fields
-// equal the non-empty values (UserName and Email case-insensitively).
+// equal the non-empty values (UserName case-insensitively).
 type UserMatch struct {
-	ID, UserName, ExternalID, Email string
+	ID, UserName, ExternalID string
 }
 
 // Group is a SCIM group of an account's users.

@@ -237,7 +237,6 @@ func (t *tx) provisionedUsers(account string, m seatkeeper.UserMatch, offset, li
 		{" AND u.id = ?", m.ID},
 		{" AND lower(u.user_name) = lower(?)", m.UserName},
 		{" AND u.external_id = ?", m.ExternalID},
-		{" AND lower(u.email) = lower(?)", m.Email},
 	} {
 		if c.v != "" {
 			where += c.cond

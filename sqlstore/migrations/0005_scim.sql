@@ -8,9 +8,8 @@ CREATE TABLE scim_users (
     PRIMARY KEY (account, user_id),
     FOREIGN KEY (account, user_id) REFERENCES users(account, id) ON DELETE CASCADE
 );
--- SCIM filters identity providers send: externalId eq, emails eq.
+-- The SCIM filter identity providers send besides userName eq: externalId eq.
 CREATE INDEX users_external_id ON users (account, external_id);
-CREATE INDEX users_email ON users (account, lower(email));
 
 CREATE TABLE scim_groups (
     account      TEXT NOT NULL REFERENCES accounts(id),
