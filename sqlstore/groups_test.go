@@ -43,6 +43,12 @@ func TestGroupMappings(t *testing.T) {
 		if !holds(user("ann"), "premium", seatkeeper.SourceGroup) || !holds(user("bob"), "premium", seatkeeper.SourceGroup) {
 			t.Fatalf("mapped licenses not given: %+v %+v", user("ann").Licenses, user("bob").Licenses)
 		}
+		if ms, err := s.GroupMappings(ctx, "acme"); err != nil || len(ms) != 2 || ms[0].Group > ms[1].Group || len(ms[0].Licenses) != 1 {
+			t.Errorf("GroupMappings: %+v %v", ms, err)
+		}
+		if gs, total, err := s.Groups(ctx, "acme", seatkeeper.GroupMatch{DisplayName: "AGENTS"}, 0, 10); err != nil || total != 1 || gs[0].ID != g1.ID || len(gs[0].Members) != 2 {
+			t.Errorf("Groups by displayName: %+v %d %v", gs, total, err)
+		}
 		t.Run("ErrSeatLimitAllOrNothing", func(t *testing.T) {
 			_, _, err := s.PutGroupMapping(ctx, operator, "acme", seatkeeper.GroupMapping{Group: g1.ID, Licenses: []string{"premium", "qm"}})
 			if got, want := code(err), seatkeeper.ESeatLimit; got != want {

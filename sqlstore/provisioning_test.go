@@ -59,6 +59,30 @@ func TestProvisionUser(t *testing.T) {
 				t.Fatalf("unknown userName: %+v %d %v", list, total, err)
 			}
 		})
+		t.Run("Paging", func(t *testing.T) {
+			for _, n := range []string{"p1", "p2", "p3"} {
+				provision(t, s, seatkeeper.Provision{User: seatkeeper.User{Account: "acme", UserName: n, Active: true}})
+			}
+			all, total, err := s.ProvisionedUsers(ctx, "acme", seatkeeper.UserMatch{}, 0, -1)
+			if err != nil || total != 4 || len(all) != 4 {
+				t.Fatalf("all: %d of %d, %v", len(all), total, err)
+			}
+			page, total, err := s.ProvisionedUsers(ctx, "acme", seatkeeper.UserMatch{}, 1, 2)
+			if err != nil || total != 4 || len(page) != 2 || page[0].ID != all[1].ID || page[1].ID != all[2].ID {
+				t.Errorf("offset 1 limit 2: %d of %d, %v", len(page), total, err)
+			}
+			rest, _, _ := s.ProvisionedUsers(ctx, "acme", seatkeeper.UserMatch{}, 3, -1)
+			if len(rest) != 1 || rest[0].ID != all[3].ID {
+				t.Errorf("offset 3, no limit: %d", len(rest))
+			}
+			for _, p := range all {
+				if p.ID != u.ID {
+					if err := s.DeleteUser(ctx, operator, "acme", p.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		})
 		t.Run("ErrUniqueUserName", func(t *testing.T) {
 			_, _, err := s.ProvisionUser(ctx, operator, seatkeeper.Provision{User: seatkeeper.User{Account: "acme", UserName: "ANN@acme.example", Active: true}})
 			if got, want := code(err), seatkeeper.EConflict; got != want {
