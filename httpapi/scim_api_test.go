@@ -142,6 +142,14 @@ func TestSCIM_OktaSpecSteps(t *testing.T) {
 				t.Errorf("get %v", out)
 			}
 		})
+		t.Run("APIChangesShowInSCIM", func(t *testing.T) {
+			e.must(200, "PUT", "/v1/accounts/acme/users/"+id, map[string]any{"user_name": "Jane.Doe@Example.com", "email": "jd@example.com", "display_name": "Jane D"})
+			out := s.call(200, "GET", "/Users/"+id, nil)
+			emails, _ := out["emails"].([]any)
+			if out["displayName"] != "Jane D" || len(emails) != 1 || emails[0].(map[string]any)["value"] != "jd@example.com" {
+				t.Errorf("after a change through the API: %v", out)
+			}
+		})
 	})
 }
 

@@ -41,10 +41,12 @@ func (a scimAccount) userResource(p seatkeeper.ProvisionedUser) scim.Resource {
 	if p.ExternalID != "" {
 		res["externalId"] = p.ExternalID
 	}
+	// display_name is displayName, or else made from name: shown as
+	// displayName unless it is only what name makes (so that a client gets
+	// back what it sent).
 	_, hasDisplay := res["displayName"]
-	_, hasName := res["name"]
 	delete(res, "displayName")
-	if p.DisplayName != "" && (hasDisplay || !hasName) {
+	if p.DisplayName != "" && (hasDisplay || p.DisplayName != nameDisplay(res["name"])) {
 		res["displayName"] = p.DisplayName
 	}
 	res["emails"] = emailsWith(res["emails"], p.Email)
@@ -128,17 +130,8 @@ func (a scimAccount) provisionOf(res scim.Resource, id string) (seatkeeper.Provi
 		u.Active = b
 	}
 	u.DisplayName, _ = res["displayName"].(string)
-	if name, ok := res["name"].(map[string]any); ok && u.DisplayName == "" {
-		u.DisplayName, _ = name["formatted"].(string)
-		if u.DisplayName == "" {
-			var parts []string
-			for _, k := range []string{"givenName", "familyName"} {
-				if v, _ := name[k].(string); v != "" {
-					parts = append(parts, v)
-				}
-			}
-			u.DisplayName = strings.Join(parts, " ")
-		}
+	if u.DisplayName == "" {
+		u.DisplayName = nameDisplay(res["name"])
 	}
 	u.Email = primaryEmail(res["emails"])
 	if len(u.DisplayName) > 256 {
@@ -194,6 +187,22 @@ func grantsOf(ext map[string]any) (seatkeeper.Grants, string, error) {
 	}
 	region, _ := ext["region"].(string)
 	return g, region, nil
+}
+
+// nameDisplay is the display name a SCIM name makes: formatted, or the
+// given and family names.
+func nameDisplay(v any) string {
+	name, _ := v.(map[string]any)
+	if f, _ := name["formatted"].(string); f != "" {
+		return f
+	}
+	var parts []string
+	for _, k := range []string{"givenName", "familyName"} {
+		if v, _ := name[k].(string); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func asStrings(v any) []string {
