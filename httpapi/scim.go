@@ -188,8 +188,6 @@ func scimErrorOf(err error) *scim.Error {
 		out.ScimType = scim.InvalidValue
 	case code == seatkeeper.EConflict && (strings.Contains(msg, "user_name") || strings.Contains(msg, "is taken")):
 		out.ScimType = scim.Uniqueness
-	case code == seatkeeper.ETooLarge:
-		out.ScimType = scim.TooMany
 	}
 	return out
 }
