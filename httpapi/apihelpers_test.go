@@ -194,9 +194,13 @@ func (e *env) auditRecords(account string) []seatkeeper.AuditRecord {
 func (e *env) state(account string) string {
 	e.t.Helper()
 	var b strings.Builder
-	for _, p := range []string{"", "/users?limit=1000", "/subscriptions", "/settings", "/roles", "/licenses", "/audit", "/sessions", "/pools"} {
+	for _, p := range []string{"", "/users?limit=1000", "/subscriptions", "/settings", "/roles", "/licenses", "/audit", "/sessions", "/pools", "/group-mappings"} {
 		r := e.must(200, "GET", "/v1/accounts/"+account+p, nil)
 		fmt.Fprintf(&b, "%s: %s\n", p, r.Body)
+	}
+	for _, p := range []string{"/Users?count=1000", "/Groups"} {
+		r := e.must(200, "GET", "/scim/v2/"+account+p, nil)
+		fmt.Fprintf(&b, "scim %s: %s\n", p, r.Body)
 	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
 	"github.com/seatkeeper/seatkeeper/httpapi"
+	"github.com/seatkeeper/seatkeeper/scim"
 	"github.com/seatkeeper/seatkeeper/snapshot"
 	"github.com/seatkeeper/seatkeeper/sqlstore"
 	"github.com/seatkeeper/seatkeeper/sqlstore/sqlstoretest"
@@ -71,9 +73,23 @@ func (r resp) JSON(t testing.TB, v any) {
 	}
 }
 
-// Problem decodes a problem+json answer.
+// Problem decodes a problem+json answer, or a SCIM error document (under
+// /scim/), whose detail starts with Seatkeeper's code.
 func (r resp) Problem(t testing.TB) httpapi.Problem {
 	t.Helper()
+	if r.Header.Get("Content-Type") == scim.ContentType {
+		var e scim.ErrorBody
+		r.JSON(t, &e)
+		if len(e.Schemas) != 1 || e.Schemas[0] != scim.ErrorSchema {
+			t.Fatalf("SCIM error without the Error schema: %s", r.Body)
+		}
+		status, err := strconv.Atoi(e.Status)
+		if err != nil {
+			t.Fatalf("SCIM error status %q is not a number as a string: %s", e.Status, r.Body)
+		}
+		code, _, _ := strings.Cut(e.Detail, ": ")
+		return httpapi.Problem{Status: status, Detail: e.Detail, Code: code}
+	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("content type %q, want application/problem+json; body %s", ct, r.Body)
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/seatkeeper/seatkeeper/scim"
 )
 
 // tenants is two accounts, a and b, each with a user who is an account
@@ -18,11 +20,12 @@ type tenants struct {
 	tokens     map[string]map[string]string // account -> kind -> secret
 	tokenIDs   map[string]map[string]string // account -> kind -> id
 	sessionIDs map[string]map[string]string // account -> user -> id of a live session
+	groupIDs   map[string]string            // account -> a SCIM group with u1, mapped to qm
 }
 
 func setupTenants(e *env) tenants {
 	e.t.Helper()
-	ts := tenants{tokens: map[string]map[string]string{}, tokenIDs: map[string]map[string]string{}, sessionIDs: map[string]map[string]string{}}
+	ts := tenants{tokens: map[string]map[string]string{}, tokenIDs: map[string]map[string]string{}, sessionIDs: map[string]map[string]string{}, groupIDs: map[string]string{}}
 	for _, acct := range []string{"a", "b"} {
 		e.newAccount(acct, "contact-center")
 		e.subscribe(acct, "essentials", "named", 5)
@@ -49,6 +52,12 @@ func setupTenants(e *env) tenants {
 			}
 			ts.sessionIDs[acct][user] = s.ID
 		}
+		var g struct {
+			ID string `json:"id"`
+		}
+		e.must(201, "POST", "/scim/v2/"+acct+"/Groups", map[string]any{"schemas": []string{scim.GroupSchema}, "displayName": "QM", "members": []any{map[string]any{"value": "u1"}}}).JSON(e.t, &g)
+		ts.groupIDs[acct] = g.ID
+		e.must(201, "PUT", "/v1/accounts/"+acct+"/group-mappings/"+g.ID, map[string]any{"licenses": []string{"qm"}})
 		ts.tokens[acct], ts.tokenIDs[acct] = map[string]string{}, map[string]string{}
 		for _, kind := range []string{"admin", "app", "reader"} {
 			ts.tokenIDs[acct][kind], ts.tokens[acct][kind] = e.newToken(acct, kind)
@@ -80,15 +89,25 @@ func accountRoutes(e *env, acct string, ts tenants) []accountRoute {
 		if strings.Contains(path, "/users/{user}/roles/") {
 			role = "reviewer"
 		}
-		// {id} is a token id on the tokens routes and a session id (of a
-		// live work session in a pool) on the sessions routes.
+		// {id} is a token id on the tokens routes, a session id (of a live
+		// work session in a pool) on the sessions routes, and a user, a
+		// group, a schema or a resource type under /scim/.
 		id := ts.tokenIDs[acct]["reader"]
-		if strings.Contains(path, "/sessions/{id}") {
+		switch {
+		case strings.Contains(path, "/sessions/{id}"):
 			id = ts.sessionIDs[acct]["agent"]
-		} else if !strings.Contains(path, "/tokens/{id}") && strings.Contains(path, "{id}") {
+		case strings.Contains(path, "/Users/{id}"):
+			id = "u1"
+		case strings.Contains(path, "/Groups/{id}"):
+			id = ts.groupIDs[acct]
+		case strings.Contains(path, "/Schemas/{id}"):
+			id = scim.UserSchema
+		case strings.Contains(path, "/ResourceTypes/{id}"):
+			id = "User"
+		case !strings.Contains(path, "/tokens/{id}") && strings.Contains(path, "{id}"):
 			e.t.Fatalf("route %s has an {id} this test does not know: add it", pattern)
 		}
-		path = strings.NewReplacer("{account}", acct, "{user}", "u1", "{license}", "qm", "{service}", "qm",
+		path = strings.NewReplacer("{account}", acct, "{user}", "u1", "{group}", ts.groupIDs[acct], "{license}", "qm", "{service}", "qm",
 			"{role}", role, "{id}", id, "{statement}", "st_0000000000000000").Replace(path)
 		if strings.Contains(path, "{") {
 			e.t.Fatalf("route %s has a path value this test does not know: add it", pattern)
@@ -127,6 +146,16 @@ func accountRoutes(e *env, acct string, ts tenants) []accountRoute {
 			body = map[string]any{"permissions": []string{"qm.scorecards.manage"}}
 		case method == "POST" && strings.HasSuffix(pattern, "/sessions"):
 			body = map[string]any{"user": "agent", "kind": "api"}
+		case strings.Contains(pattern, "/group-mappings/"):
+			body = map[string]any{"licenses": []string{"qm", "essentials"}}
+		case method == "POST" && strings.HasSuffix(pattern, "/Users"), method == "PUT" && strings.HasSuffix(pattern, "/Users/{id}"):
+			body = map[string]any{"schemas": []string{scim.UserSchema}, "userName": "hijacked", "active": false}
+		case method == "POST" && strings.HasSuffix(pattern, "/Groups"), method == "PUT" && strings.HasSuffix(pattern, "/Groups/{id}"):
+			body = map[string]any{"schemas": []string{scim.GroupSchema}, "displayName": "hijacked"}
+		case method == "PATCH" && strings.Contains(pattern, "/Users/"):
+			body = map[string]any{"schemas": []string{scim.PatchOpSchema}, "Operations": []any{map[string]any{"op": "replace", "path": "active", "value": "False"}}}
+		case method == "PATCH" && strings.Contains(pattern, "/Groups/"):
+			body = map[string]any{"schemas": []string{scim.PatchOpSchema}, "Operations": []any{map[string]any{"op": "remove", "path": `members[value eq "u1"]`}}}
 		case method == "POST" && strings.HasSuffix(pattern, "/usage/events"):
 			body = map[string]any{"events": []map[string]any{{"type": "presence.start", "user": "agent", "license": "premium",
 				"kind": "work_session", "session": "imported-1", "at": "2026-11-01T09:00:00Z"}}}
@@ -134,6 +163,12 @@ func accountRoutes(e *env, acct string, ts tenants) []accountRoute {
 		out = append(out, accountRoute{pattern: pattern, method: method, path: path, body: body})
 	}
 	return out
+}
+
+// adminReads reports the reads only admin tokens may make: SCIM and the
+// group mappings, which are provisioning.
+func adminReads(pattern string) bool {
+	return strings.Contains(pattern, "/scim/") || strings.Contains(pattern, "/group-mappings")
 }
 
 func isWrite(method string) bool { return method != http.MethodGet && method != http.MethodHead }
@@ -158,7 +193,7 @@ func TestIsolation_OtherTenantGets404(t *testing.T) {
 			{"b_reader", ts.tokens["b"]["reader"], nil},
 		}
 		for _, rt := range routes {
-			t.Run(strings.NewReplacer(" ", "_", "/v1/accounts/", "", "/", "_", "{", "", "}", "").Replace(rt.pattern), func(t *testing.T) {
+			t.Run(strings.NewReplacer(" ", "_", "/v1/accounts/", "", "/scim/v2/", "scim_", "/", "_", "{", "", "}", "").Replace(rt.pattern), func(t *testing.T) {
 				e := e.withT(t)
 				for _, c := range callers {
 					r := e.do(c.token, rt.method, rt.path, rt.body, c.headers...)
@@ -262,7 +297,7 @@ func TestIsolation_AccessRules(t *testing.T) {
 				continue
 			}
 			writes++
-			t.Run(strings.NewReplacer(" ", "_", "/v1/accounts/", "", "/", "_", "{", "", "}", "").Replace(rt.pattern), func(t *testing.T) {
+			t.Run(strings.NewReplacer(" ", "_", "/v1/accounts/", "", "/scim/v2/", "scim_", "/", "_", "{", "", "}", "").Replace(rt.pattern), func(t *testing.T) {
 				e := e.withT(t)
 				t.Run("reader_cannot_write", func(t *testing.T) {
 					wantProblem(t, e.withT(t).do(ts.tokens["a"]["reader"], rt.method, rt.path, rt.body), 403, "forbidden")
@@ -320,6 +355,9 @@ func TestIsolation_AccessRules(t *testing.T) {
 					continue
 				}
 				want := 200
+				if adminReads(rt.pattern) {
+					want = 403 // SCIM and group mappings: admin tokens only
+				}
 				if strings.HasSuffix(rt.pattern, "/statements/{statement}") || strings.HasSuffix(rt.pattern, "/billing/close") || strings.HasSuffix(rt.pattern, "/saml") {
 					want = 404 // the made-up id, the month never closed, no SAML here: read, and not found
 				}

@@ -227,8 +227,13 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				continue
 			}
 			if code[0] == '4' {
-				if _, ok := res.Content["application/problem+json"]; !ok || len(res.Content) != 1 {
-					t.Errorf("%s %s: a 4xx answer is application/problem+json only, got %v", r, code, slices.Collect(maps.Keys(res.Content)))
+				// SCIM answers its own error documents (RFC 7644 §3.12).
+				want := "application/problem+json"
+				if strings.HasPrefix(op.Path, "/scim/") {
+					want = "application/scim+json"
+				}
+				if _, ok := res.Content[want]; !ok || len(res.Content) != 1 {
+					t.Errorf("%s %s: a 4xx answer is %s only, got %v", r, code, want, slices.Collect(maps.Keys(res.Content)))
 				}
 			}
 		}

@@ -18,6 +18,7 @@ type Store interface {
 	seatkeeper.UserService
 	seatkeeper.TokenService
 	seatkeeper.PresenceService
+	seatkeeper.ProvisioningService
 	ImportEvents(ctx context.Context, by seatkeeper.Actor, account string, events []seatkeeper.UsageEvent) (int, error)
 	LicenseUsage(ctx context.Context, account string, from, to time.Time, interval time.Duration, license string) ([]seatkeeper.LicenseUsageRow, error)
 	MonthlyUsage(ctx context.Context, account, from, to string) ([]seatkeeper.MonthUsage, error)
@@ -157,6 +158,12 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "GET /v1/accounts/{account}/billing/statements", reader, s.statements)
 	s.handle(mux, "GET /v1/accounts/{account}/billing/advice", reader, s.advice)
 	s.handle(mux, "GET /v1/accounts/{account}/billing/statements/{statement}", reader, s.statement)
+
+	s.handle(mux, "PUT /v1/accounts/{account}/group-mappings/{group}", adminOnly, s.putGroupMapping)
+	s.handle(mux, "GET /v1/accounts/{account}/group-mappings", adminOnly, s.listGroupMappings)
+	s.handle(mux, "GET /v1/accounts/{account}/group-mappings/{group}", adminOnly, s.getGroupMapping)
+	s.handle(mux, "DELETE /v1/accounts/{account}/group-mappings/{group}", adminOnly, s.deleteGroupMapping)
+	s.registerSCIM(mux)
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +189,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// fail answers err as problem+json (see response.go).
+// fail answers err as problem+json (see response.go), or as a SCIM error
+// document under /scim/ (see scim.go).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if isSCIM(r) {
+		s.writeSCIMError(w, r, err)
+		return
+	}
 	writeError(w, r, s.Logger, err)
 }

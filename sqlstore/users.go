@@ -226,41 +226,68 @@ func (s *Store) changeUser(ctx context.Context, by seatkeeper.Actor, account, id
 		if err != nil {
 			return err
 		}
-		old, err := t.loadUser(account, id)
-		if err != nil {
-			return err
-		}
-		cur := old.clone()
-		if err := fn(st, cur); err != nil {
-			return err
-		}
-		if bad := st.ent.Unmet(cur.holding()); len(bad) > 0 && cur.exists {
-			return seatkeeper.Errorf(seatkeeper.EConflict, "the change would leave %s without what it requires (a plan or one of its requires_one_of); change those first", strings.Join(bad, ", "))
-		}
-		t.saveUser(old, cur)
-		if old.exists && old.u.Active && !(cur.exists && cur.u.Active) {
-			// R3: deactivation ends the user's presences.
-			if _, err := t.endUserSessions(account, id, "deactivated"); err != nil {
-				return err
-			}
-		} else if old.exists && st.poolOf(old) != st.poolOf(cur) {
-			// The user's pool changed (a concurrent plan given or taken):
-			// presences started under the old one end; the user signs in
-			// again, and counts in the new pool under its cap (R4).
-			if _, err := t.endUserSessions(account, id, "plan_changed"); err != nil {
-				return err
-			}
-		}
-		if err := t.audit(account, by, action, id, cur.holding()); err != nil {
-			return err
-		}
-		if err := t.changed(account, id); err != nil {
-			return err
-		}
-		out = view(st, cur)
-		return t.moveSeats(st, st, id, old.holding(), cur.holding(), source)
+		out, err = t.changeUser(st, by, id, action, source, fn)
+		return err
 	})
 	return out, err
+}
+
+// changeUser is Store.changeUser inside a write that already holds the
+// account's state: a write that changes several users (a group's members)
+// calls it once for each. A user who neither existed nor was created is
+// left alone.
+func (t *tx) changeUser(st *acctState, by seatkeeper.Actor, id, action, source string, fn func(st *acctState, u *userState) error) (seatkeeper.User, error) {
+	account := st.account.ID
+	old, err := t.loadUser(account, id)
+	if err != nil {
+		return seatkeeper.User{}, err
+	}
+	cur := old.clone()
+	if err := fn(st, cur); err != nil {
+		return seatkeeper.User{}, err
+	}
+	if !old.exists && !cur.exists {
+		return cur.u, nil
+	}
+	if bad := st.ent.Unmet(cur.holding()); len(bad) > 0 && cur.exists {
+		return seatkeeper.User{}, seatkeeper.Errorf(seatkeeper.EConflict, "the change would leave %s without what it requires (a plan or one of its requires_one_of); change those first", strings.Join(bad, ", "))
+	}
+	t.saveUser(old, cur)
+	if old.exists && old.u.Active && !(cur.exists && cur.u.Active) {
+		// R3: deactivation ends the user's presences.
+		if _, err := t.endUserSessions(account, id, "deactivated"); err != nil {
+			return seatkeeper.User{}, err
+		}
+	} else if old.exists && st.poolOf(old) != st.poolOf(cur) {
+		// The user's pool changed (a concurrent plan given or taken):
+		// presences started under the old one end; the user signs in
+		// again, and counts in the new pool under its cap (R4).
+		if _, err := t.endUserSessions(account, id, "plan_changed"); err != nil {
+			return seatkeeper.User{}, err
+		}
+	}
+	if err := t.audit(account, by, action, id, cur.holding()); err != nil {
+		return seatkeeper.User{}, err
+	}
+	if err := t.changed(account, id); err != nil {
+		return seatkeeper.User{}, err
+	}
+	return view(st, cur), t.moveSeats(st, st, id, old.holding(), cur.holding(), source)
+}
+
+// set stores the fields of in. Deactivating drops manual and SAML
+// assignments (R3); those from roles, groups and SCIM come back on
+// reactivation.
+func (u *userState) set(in seatkeeper.User) {
+	wasActive := u.exists && u.u.Active
+	u.exists = true
+	u.u.UserName, u.u.Email, u.u.DisplayName, u.u.ExternalID, u.u.Active = in.UserName, in.Email, in.DisplayName, in.ExternalID, in.Active
+	if wasActive && !in.Active {
+		for l := range u.lic {
+			removeSource(u.lic, l, seatkeeper.SourceManual)
+			removeSource(u.lic, l, seatkeeper.SourceSAML)
+		}
+	}
 }
 
 func validateUser(u *seatkeeper.User) error {
@@ -295,17 +322,7 @@ func (s *Store) PutUser(ctx context.Context, by seatkeeper.Actor, in seatkeeper.
 	created := false
 	out, err := s.changeUser(ctx, by, in.Account, in.ID, "user.put", seatkeeper.SourceManual, func(st *acctState, u *userState) error {
 		created = !u.exists
-		wasActive := u.exists && u.u.Active
-		u.exists = true
-		u.u.UserName, u.u.Email, u.u.DisplayName, u.u.ExternalID, u.u.Active = in.UserName, in.Email, in.DisplayName, in.ExternalID, in.Active
-		if wasActive && !in.Active {
-			// R3: deactivation drops manual and SAML assignments; those from
-			// roles, groups and SCIM come back on reactivation.
-			for l := range u.lic {
-				removeSource(u.lic, l, seatkeeper.SourceManual)
-				removeSource(u.lic, l, seatkeeper.SourceSAML)
-			}
-		}
+		u.set(in)
 		return nil
 	})
 	if err != nil {
@@ -473,20 +490,10 @@ func (s *Store) Users(ctx context.Context, account, cursor string, limit int) ([
 		if err != nil {
 			return err
 		}
-		rows, err := t.query("SELECT id FROM users WHERE account = ? AND id > ? ORDER BY id LIMIT ?", account, after, limit+1)
+		ids, err := t.strings("SELECT id FROM users WHERE account = ? AND id > ? ORDER BY id LIMIT ?", account, after, limit+1)
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		if len(ids) > limit {
 			ids = ids[:limit]
 			next = base64.RawURLEncoding.EncodeToString([]byte(ids[limit-1]))
