@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -101,34 +103,51 @@ func (s *Store) usageOf(ctx context.Context, account string, sub seatkeeper.Subs
 // named license before hi. Seats last for months: the license's whole
 // history is read (a few events per user), each user's paired in time order.
 func (t *tx) seatIntervals(account, license string, hi time.Time) ([]metering.Interval, error) {
-	rows, err := t.query(`SELECT type, user_id, at FROM usage_events
-		WHERE account = ? AND license = ? AND type IN (?, ?) AND at < ? ORDER BY at, id`,
+	// Sorted here, not by the database: an ORDER BY at would tempt the
+	// planner into the account's whole ledger by time.
+	rows, err := t.query(`SELECT id, type, user_id, at FROM usage_events
+		WHERE account = ? AND license = ? AND type IN (?, ?) AND `+notPresence+` AND at < ?`,
 		account, license, seatkeeper.EventAssignmentAdd, seatkeeper.EventAssignmentRemove, micros(hi))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	open := map[string]int64{}
-	var out []metering.Interval
+	type event struct {
+		id, at int64
+		add    bool
+		user   string
+	}
+	var events []event
 	for rows.Next() {
-		var typ, user string
-		var at int64
-		if err := rows.Scan(&typ, &user, &at); err != nil {
+		var e event
+		var typ string
+		if err := rows.Scan(&e.id, &typ, &e.user, &e.at); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		start, held := open[user]
+		e.add = typ == seatkeeper.EventAssignmentAdd
+		events = append(events, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(events, func(a, b event) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id)) })
+	open := map[string]int64{}
+	var out []metering.Interval
+	for _, e := range events {
+		start, held := open[e.user]
 		switch {
-		case typ == seatkeeper.EventAssignmentAdd && !held:
-			open[user] = at
-		case typ == seatkeeper.EventAssignmentRemove && held:
-			out = append(out, metering.Interval{User: user, Start: fromMicros(start), End: fromMicros(at)})
-			delete(open, user)
+		case e.add && !held:
+			open[e.user] = e.at
+		case !e.add && held:
+			out = append(out, metering.Interval{User: e.user, Start: fromMicros(start), End: fromMicros(e.at)})
+			delete(open, e.user)
 		}
 	}
 	for user, start := range open {
 		out = append(out, metering.Interval{User: user, Start: fromMicros(start)}) // still held at hi
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // quantities reads the subscription's quantity over time from the ledger's
@@ -137,7 +156,7 @@ func (t *tx) quantities(account string, sub seatkeeper.Subscription, lo, hi time
 	var qs []metering.QuantityChange
 	var q int
 	var at int64
-	err := t.queryRow(`SELECT quantity, at FROM usage_events WHERE account = ? AND license = ? AND type = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1`,
+	err := t.queryRow(`SELECT quantity, at FROM usage_events WHERE account = ? AND license = ? AND type = ? AND `+notPresence+` AND at <= ? ORDER BY at DESC, id DESC LIMIT 1`,
 		account, sub.License, seatkeeper.EventSubscriptionChange, micros(lo)).Scan(&q, &at)
 	switch {
 	case err == nil:
@@ -150,14 +169,14 @@ func (t *tx) quantities(account string, sub seatkeeper.Subscription, lo, hi time
 		// days before the subscription was entered).
 		q = 0
 		var first int
-		err := t.queryRow(`SELECT quantity FROM usage_events WHERE account = ? AND license = ? AND type = ? ORDER BY at, id LIMIT 1`,
+		err := t.queryRow(`SELECT quantity FROM usage_events WHERE account = ? AND license = ? AND type = ? AND `+notPresence+` ORDER BY at, id LIMIT 1`,
 			account, sub.License, seatkeeper.EventSubscriptionChange).Scan(&first)
 		if err == nil && !sub.StartsAt.After(lo) {
 			q = first
 		}
 		qs = append(qs, metering.QuantityChange{At: lo, Quantity: q})
 	}
-	rows, err := t.query(`SELECT quantity, at FROM usage_events WHERE account = ? AND license = ? AND type = ? AND at > ? AND at < ? ORDER BY at, id`,
+	rows, err := t.query(`SELECT quantity, at FROM usage_events WHERE account = ? AND license = ? AND type = ? AND `+notPresence+` AND at > ? AND at < ? ORDER BY at, id`,
 		account, sub.License, seatkeeper.EventSubscriptionChange, micros(lo), micros(hi))
 	if err != nil {
 		return nil, err
@@ -171,6 +190,12 @@ func (t *tx) quantities(account string, sub seatkeeper.Subscription, lo, hi time
 	}
 	return qs, rows.Err()
 }
+
+// notPresence is the predicate of the partial index usage_events_license_type
+// (migration 0009): the ledger's other events by license, type and time,
+// without the presence starts and ends (the presences table has those).
+// Queries spell it out so that the index serves them.
+const notPresence = "type NOT IN ('presence.start', 'presence.end')"
 
 // longPresence is the length above which a presence is "long": the
 // presences_long index holds those, so that a period finds every presence
@@ -269,7 +294,7 @@ func (t *tx) presenceRows(q string, args ...any) ([]presenceRow, error) {
 
 // deniedIn reads the pool's refused sign-ins in [lo, hi).
 func (t *tx) deniedIn(account, license string, lo, hi time.Time) ([]time.Time, error) {
-	rows, err := t.query(`SELECT at FROM usage_events WHERE account = ? AND license = ? AND type = ? AND at >= ? AND at < ?`,
+	rows, err := t.query(`SELECT at FROM usage_events WHERE account = ? AND license = ? AND type = ? AND `+notPresence+` AND at >= ? AND at < ?`,
 		account, license, seatkeeper.EventPresenceDenied, micros(lo), micros(hi))
 	if err != nil {
 		return nil, err
