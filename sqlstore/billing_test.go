@@ -140,3 +140,34 @@ func TestR14_StatementsInArrears(t *testing.T) {
 		}
 	})
 }
+
+// TestR7_PoolStartingInTheMonth: a pool that starts on the first of the
+// month has its quantity from its start, also in the grace period's look
+// back before the month: users within the quantity bill no overage.
+func TestR7_PoolStartingInTheMonth(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		mustAccount(t, s, "acme", "contact-center")
+		oct := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 100, StartsAt: oct}); err != nil {
+			t.Fatal(err)
+		}
+		var events []seatkeeper.UsageEvent
+		for i := range 5 {
+			u := fmt.Sprintf("u%d", i)
+			events = append(events,
+				seatkeeper.UsageEvent{Type: "presence.start", User: u, License: "essentials", Kind: "portal", Session: u, At: oct.Add(10 * time.Minute)},
+				seatkeeper.UsageEvent{Type: "presence.end", User: u, License: "essentials", Kind: "portal", Session: u, At: oct.Add(5 * time.Hour)})
+		}
+		if _, err := s.ImportEvents(ctx, operator, "acme", events); err != nil {
+			t.Fatal(err)
+		}
+		u, err := s.MonthlyUsage(ctx, "acme", "2026-10", "2026-10")
+		if err != nil || len(u) != 1 {
+			t.Fatalf("%v %v", u, err)
+		}
+		if u[0].Quantity != 100 || u[0].SustainedPeak != 5 || u[0].Overage != 0 {
+			t.Errorf("October: %+v, want quantity 100, sustained 5, no overage", u[0])
+		}
+	})
+}

@@ -167,6 +167,8 @@ func (t *tx) quantities(account string, sub seatkeeper.Subscription, lo, hi time
 		// No change recorded by lo: a subscription that had started by
 		// then had the quantity it was first recorded with (a backfill of
 		// days before the subscription was entered).
+		// A subscription that starts inside the window has it from its
+		// start on.
 		q = 0
 		var first int
 		err := t.queryRow(`SELECT quantity FROM usage_events WHERE account = ? AND license = ? AND type = ? AND `+notPresence+` ORDER BY at, id LIMIT 1`,
@@ -175,6 +177,9 @@ func (t *tx) quantities(account string, sub seatkeeper.Subscription, lo, hi time
 			q = first
 		}
 		qs = append(qs, metering.QuantityChange{At: lo, Quantity: q})
+		if err == nil && sub.StartsAt.After(lo) && sub.StartsAt.Before(hi) {
+			qs = append(qs, metering.QuantityChange{At: sub.StartsAt, Quantity: first})
+		}
 	}
 	rows, err := t.query(`SELECT quantity, at FROM usage_events WHERE account = ? AND license = ? AND type = ? AND `+notPresence+` AND at > ? AND at < ? ORDER BY at, id`,
 		account, sub.License, seatkeeper.EventSubscriptionChange, micros(lo), micros(hi))
