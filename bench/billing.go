@@ -34,7 +34,7 @@ type BillingConfig struct {
 type BillingResult struct {
 	Usage      time.Duration // best of three, one month of the large account
 	UsageHeap  uint64        // the most Go heap in use while computing it
-	UsageRSS   uint64        // the process's peak resident memory while computing it (Linux)
+	UsageRSS   uint64        // the process's peak anonymous resident memory while computing it (Linux)
 	Statements time.Duration // every small account's statements for a year
 	Lines      int
 }
@@ -53,20 +53,26 @@ func Billing(ctx context.Context, cfg BillingConfig) (BillingResult, error) {
 	st, op := srv.Store, seatkeeper.Actor{TokenKind: seatkeeper.TokenOperator}
 	month := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 
-	account := seatkeeper.NewID("bench_")
-	if _, _, err := st.PutAccount(ctx, op, seatkeeper.Account{ID: account, Name: "bench", Region: "us"}); err != nil {
-		return res, err
+	// The large account is named by its size: a kept data directory
+	// (-keep) that has it already is measured again without an import.
+	account := fmt.Sprintf("large-%d-%d", cfg.Users, cfg.Events)
+	if _, err := st.Account(ctx, account); err == nil {
+		fmt.Fprintf(cfg.Out, "bench billing: store %s; %d users, %d presence events imported before\n", st.Dialect(), cfg.Users, cfg.Events)
+	} else {
+		if _, _, err := st.PutAccount(ctx, op, seatkeeper.Account{ID: account, Name: "bench", Region: "us"}); err != nil {
+			return res, err
+		}
+		if _, _, err := st.PutSubscription(ctx, op, seatkeeper.Subscription{Account: account, License: "essentials", Model: "concurrent",
+			Quantity: cfg.Users * 6 / 10, OverageAllowance: cfg.Users / 10, StartsAt: month}); err != nil {
+			return res, err
+		}
+		started := time.Now()
+		n, err := importMonthOfPool(ctx, st, account, cfg.Users, cfg.Events, month)
+		if err != nil {
+			return res, err
+		}
+		fmt.Fprintf(cfg.Out, "bench billing: store %s; %d users, %d presence events imported in %s\n", st.Dialect(), cfg.Users, n, time.Since(started).Round(time.Millisecond))
 	}
-	if _, _, err := st.PutSubscription(ctx, op, seatkeeper.Subscription{Account: account, License: "essentials", Model: "concurrent",
-		Quantity: cfg.Users * 6 / 10, OverageAllowance: cfg.Users / 10, StartsAt: month}); err != nil {
-		return res, err
-	}
-	started := time.Now()
-	n, err := importMonthOfPool(ctx, st, account, cfg.Users, cfg.Events, month)
-	if err != nil {
-		return res, err
-	}
-	fmt.Fprintf(cfg.Out, "bench billing: store %s; %d users, %d presence events imported in %s\n", st.Dialect(), cfg.Users, n, time.Since(started).Round(time.Millisecond))
 	for i := range 3 {
 		var u []seatkeeper.MonthUsage
 		d, heap, rss, err := measured(func() error {
@@ -80,19 +86,21 @@ func Billing(ctx context.Context, cfg BillingConfig) (BillingResult, error) {
 		if len(u) != 1 {
 			return res, fmt.Errorf("monthly usage: %d rows, want 1", len(u))
 		}
-		fmt.Fprintf(cfg.Out, "monthly usage, October: peak %d, sustained %d, overage %d; in %s, Go heap peak %d MiB, process RSS peak %d MiB\n",
+		fmt.Fprintf(cfg.Out, "monthly usage, October: peak %d, sustained %d, overage %d; in %s, Go heap peak %d MiB, anonymous RSS peak %d MiB\n",
 			u[0].Peak, u[0].SustainedPeak, u[0].Overage, d.Round(time.Millisecond), heap>>20, rss>>20)
 		if i == 0 || d < res.Usage {
 			res.Usage = d
 		}
 		res.UsageHeap, res.UsageRSS = max(res.UsageHeap, heap), max(res.UsageRSS, rss)
 	}
-	fmt.Fprintf(cfg.Out, "best of 3: %s (target < 3 s); peak Go heap %d MiB, peak RSS %d MiB (target < 1 GiB)\n",
+	fmt.Fprintf(cfg.Out, "best of 3: %s (target < 3 s); peak Go heap %d MiB, peak anonymous RSS %d MiB (target < 1 GiB)\n",
 		res.Usage.Round(time.Millisecond), res.UsageHeap>>20, res.UsageRSS>>20)
 
 	if cfg.Accounts > 0 {
-		if err := smallAccounts(ctx, st, cfg.Accounts, month, cfg.Out); err != nil {
-			return res, err
+		if _, err := st.Account(ctx, smallAccount(cfg.Accounts-1)); err != nil {
+			if err := smallAccounts(ctx, st, cfg.Accounts, month, cfg.Out); err != nil {
+				return res, err
+			}
 		}
 		var lines, amount atomic.Int64
 		next := atomic.Int64{}
@@ -201,11 +209,12 @@ func smallAccounts(ctx context.Context, st *sqlstore.Store, n int, month time.Ti
 }
 
 // measured runs fn and returns how long it took, the most Go heap in use
-// meanwhile (sampled every millisecond) and the process's peak resident
-// set (Linux: VmHWM, reset before; 0 elsewhere).
-func measured(fn func() error) (d time.Duration, heap, rss uint64, err error) {
+// meanwhile and the most anonymous resident memory of the process (Linux:
+// RssAnon, what the process itself holds — Go heap, SQLite's page cache,
+// C allocations — without the database file's pages mapped into memory,
+// which the kernel may drop at will), both sampled every millisecond.
+func measured(fn func() error) (d time.Duration, heap, anon uint64, err error) {
 	runtime.GC()
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // resets VmHWM
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -215,6 +224,7 @@ func measured(fn func() error) (d time.Duration, heap, rss uint64, err error) {
 		for {
 			metrics.Read(sample)
 			heap = max(heap, sample[0].Value.Uint64())
+			anon = max(anon, rssAnon())
 			select {
 			case <-stop:
 				return
@@ -227,13 +237,20 @@ func measured(fn func() error) (d time.Duration, heap, rss uint64, err error) {
 	d = time.Since(t0)
 	close(stop)
 	<-done
-	if b, e := os.ReadFile("/proc/self/status"); e == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
-				kb, _ := strconv.ParseUint(f[1], 10, 64)
-				rss = kb << 10
-			}
+	return d, heap, anon, err
+}
+
+// rssAnon reads RssAnon from /proc/self/status; 0 where there is none.
+func rssAnon() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "RssAnon:" {
+			kb, _ := strconv.ParseUint(f[1], 10, 64)
+			return kb << 10
 		}
 	}
-	return d, heap, rss, err
+	return 0
 }

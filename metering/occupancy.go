@@ -2,7 +2,9 @@ package metering
 
 import (
 	"cmp"
+	"math"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -42,13 +44,19 @@ func Occupancy(intervals []Interval, horizon time.Time) []Step {
 }
 
 // Presences is a compact set of presence intervals, for pools too large
-// for a slice of Interval: users are numbers, instants nanoseconds, twenty
-// bytes a presence. The zero value is empty and ready to use.
+// for a slice of Interval: users are numbers, instants nanoseconds, 24
+// bytes a presence, in chunks so that growing never copies. The zero value
+// is empty and ready to use.
 type Presences struct {
-	ids   map[int64]int32 // user → dense id
-	spans []span
-	owner []int32
+	chunks [][]presence
+	n      int
 }
+
+// presence is one user's presence [start, end).
+type presence struct{ user, start, end int64 }
+
+// chunkSize is how many presences one chunk holds.
+const chunkSize = 1 << 15
 
 // open marks a span that has not ended.
 const open = maxInstant
@@ -64,24 +72,68 @@ func (p *Presences) Add(user int64, start, end time.Time) {
 }
 
 func (p *Presences) add(user, start, end int64) {
-	if p.ids == nil {
-		p.ids = map[int64]int32{}
+	if k := len(p.chunks); k == 0 || len(p.chunks[k-1]) == chunkSize {
+		p.chunks = append(p.chunks, make([]presence, 0, chunkSize))
 	}
-	id, ok := p.ids[user]
-	if !ok {
-		id = int32(len(p.ids))
-		p.ids[user] = id
-	}
-	p.spans = append(p.spans, span{start, end})
-	p.owner = append(p.owner, id)
+	last := &p.chunks[len(p.chunks)-1]
+	*last = append(*last, presence{user, start, end})
+	p.n++
+}
+
+// Merge moves every presence of o into p, without copying them; o is left
+// empty. Parts of a period read side by side are merged this way.
+func (p *Presences) Merge(o *Presences) {
+	p.chunks = append(p.chunks, o.chunks...)
+	p.n += o.n
+	*o = Presences{}
 }
 
 // Len is the number of presences added.
-func (p *Presences) Len() int { return len(p.spans) }
+func (p *Presences) Len() int { return p.n }
+
+// each calls fn for every presence.
+func (p *Presences) each(fn func(presence)) {
+	for _, c := range p.chunks {
+		for _, x := range c {
+			fn(x)
+		}
+	}
+}
+
+// users numbers the users densely: the returned function gives each user
+// its number in [0, count). User numbers from a database are often close
+// together, and then a table stands in for a map.
+func (p *Presences) users() (id func(int64) int32, count int) {
+	if p.n == 0 {
+		return func(int64) int32 { return 0 }, 0
+	}
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	p.each(func(x presence) { lo, hi = min(lo, x.user), max(hi, x.user) })
+	if span := uint64(hi - lo); span < uint64(4*p.n+1024) {
+		table := make([]int32, span+1)
+		for i := range table {
+			table[i] = -1
+		}
+		p.each(func(x presence) {
+			if t := &table[x.user-lo]; *t < 0 {
+				*t = int32(count)
+				count++
+			}
+		})
+		return func(u int64) int32 { return table[u-lo] }, count
+	}
+	ids := map[int64]int32{}
+	p.each(func(x presence) {
+		if _, ok := ids[x.user]; !ok {
+			ids[x.user] = int32(len(ids))
+		}
+	})
+	return func(u int64) int32 { return ids[u] }, len(ids)
+}
 
 // presencesOf numbers the users of intervals.
 func PresencesOf(intervals []Interval) *Presences {
-	p := &Presences{spans: make([]span, 0, len(intervals)), owner: make([]int32, 0, len(intervals))}
+	p := &Presences{}
 	users := map[string]int64{}
 	for _, iv := range intervals {
 		u, ok := users[iv.User]
@@ -118,37 +170,39 @@ type span struct{ start, end int64 }
 // that only two sorts of plain integers (the merged starts and ends) remain;
 // this is what makes a month of a large pool cheap.
 func (p *Presences) occupy(horizon, keepFrom, keepTo int64) occupancy {
-	// first[u]..first[u+1] is user u's range in byUser.
-	first := make([]int, len(p.ids)+1)
-	kept := 0
-	keep := func(i int) (span, bool) {
-		sp := p.spans[i]
+	keep := func(x presence) (span, bool) {
+		sp := span{x.start, x.end}
 		if sp.end == open {
 			sp.end = horizon
 		}
 		return sp, sp.end > sp.start && sp.end >= keepFrom && sp.start < keepTo
 	}
-	for i, u := range p.owner {
-		if _, ok := keep(i); ok {
-			first[u+1]++
+	id, users := p.users()
+	// first[u]..first[u+1] is user u's range in byUser.
+	first := make([]int, users+1)
+	kept := 0
+	p.each(func(x presence) {
+		if _, ok := keep(x); ok {
+			first[id(x.user)+1]++
 			kept++
 		}
-	}
+	})
 	for u := 1; u < len(first); u++ {
 		first[u] += first[u-1]
 	}
-	next := slices.Clone(first[:len(p.ids)])
+	next := slices.Clone(first[:users])
 	byUser := make([]span, kept)
-	for i, u := range p.owner {
-		if sp, ok := keep(i); ok {
+	p.each(func(x presence) {
+		if sp, ok := keep(x); ok {
+			u := id(x.user)
 			byUser[next[u]] = sp
 			next[u]++
 		}
-	}
+	})
 
 	starts := make([]int64, 0, kept)
 	ends := make([]int64, 0, kept)
-	for u := range len(p.ids) {
+	for u := range users {
 		own := byUser[first[u]:first[u+1]]
 		if len(own) == 0 {
 			continue
@@ -165,8 +219,7 @@ func (p *Presences) occupy(horizon, keepFrom, keepTo int64) occupancy {
 		}
 		starts, ends = append(starts, cur.start), append(ends, cur.end)
 	}
-	slices.Sort(starts)
-	slices.Sort(ends)
+	sortBoth(starts, ends)
 
 	var steps []step
 	count, i, j := 0, 0, 0
@@ -189,6 +242,57 @@ func (p *Presences) occupy(horizon, keepFrom, keepTo int64) occupancy {
 		}
 	}
 	return occupancy{steps: steps, signIns: starts}
+}
+
+// sortBoth sorts a and b, side by side when they are large: a month of a
+// large pool has millions of each.
+func sortBoth(a, b []int64) {
+	if len(a) < 1<<16 {
+		slices.Sort(a)
+		slices.Sort(b)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		radixSort(b)
+	}()
+	radixSort(a)
+	wg.Wait()
+}
+
+// radixSort sorts instants with a least-significant-digit radix sort on
+// their offsets from the smallest, 11 bits a pass: a month in nanoseconds
+// takes five passes over the data, against some twenty-two comparisons an
+// element for a comparison sort of millions.
+func radixSort(a []int64) {
+	if len(a) < 2 {
+		return
+	}
+	lo, hi := slices.Min(a), slices.Max(a)
+	span := uint64(hi - lo)
+	buf := make([]int64, len(a))
+	src, dst := a, buf
+	const bits = 11
+	for shift := uint(0); shift < 64 && span>>shift > 0; shift += bits {
+		var count [1<<bits + 1]int
+		for _, v := range src {
+			count[(uint64(v-lo)>>shift)&(1<<bits-1)+1]++
+		}
+		for i := 1; i < len(count); i++ {
+			count[i] += count[i-1]
+		}
+		for _, v := range src {
+			d := (uint64(v-lo) >> shift) & (1<<bits - 1)
+			dst[count[d]] = v
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &a[0] {
+		copy(a, src)
+	}
 }
 
 // lastCount is the value of a step function after its last step; 0 when it

@@ -1,6 +1,7 @@
 package metering_test
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -51,5 +52,26 @@ func TestOccupancy_R5(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRadixSort: large slices of instants, sorted as slices.Sort sorts
+// them, whatever their spread (the large-pool path of Occupancy).
+func TestRadixSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, spread := range []int64{1, 1000, int64(31 * 24 * time.Hour), 1 << 62} {
+		a := make([]int64, 1<<17)
+		for i := range a {
+			a[i] = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC).UnixNano() + r.Int64N(spread)
+		}
+		if spread == 1<<62 {
+			a[7] = -1 << 62 // negative instants too
+		}
+		b, c := slices.Clone(a), slices.Clone(a)
+		slices.Sort(b)
+		metering.SortBothForTest(a, c)
+		if !slices.Equal(a, b) || !slices.Equal(c, b) {
+			t.Fatalf("spread %d: not sorted as slices.Sort sorts", spread)
+		}
 	}
 }

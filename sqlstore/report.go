@@ -216,41 +216,32 @@ const longPresence = 24 * time.Hour
 func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi time.Time) (*metering.Presences, []time.Time, error) {
 	from := lo.Add(-longPresence)
 	const parts = 4
-	type part struct {
-		rows []presenceRow
-		err  error
-	}
-	res := make([]part, parts+1)
+	res := make([]metering.Presences, parts+1)
+	errs := make([]error, parts+1)
 	var wg sync.WaitGroup
 	step := hi.Sub(from) / parts
 	for i := range res {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res[i].err = s.read(ctx, func(t *tx) error {
-				switch i {
-				case parts: // open presences, and long ones, begun before from
-					var err error
-					res[i].rows, err = t.presenceRows(`SELECT user_key, started_at, 0 FROM presences
+			errs[i] = s.read(ctx, func(t *tx) error {
+				if i == parts { // open presences, and long ones, begun before from
+					err := t.presenceRows(&res[i], `SELECT user_key, started_at, 0 FROM presences
 						WHERE account = ? AND license = ? AND ended_at IS NULL AND started_at < ?`, account, license, micros(from))
 					if err != nil {
 						return err
 					}
-					long, err := t.presenceRows(`SELECT user_key, started_at, ended_at FROM presences
+					return t.presenceRows(&res[i], `SELECT user_key, started_at, ended_at FROM presences
 						WHERE account = ? AND license = ? AND ended_at - started_at > 86400000000 AND started_at < ? AND ended_at >= ?`,
 						account, license, micros(from), micros(lo))
-					res[i].rows = append(res[i].rows, long...)
-					return err
 				}
 				a, b := from.Add(time.Duration(i)*step), from.Add(time.Duration(i+1)*step)
 				if i == parts-1 {
 					b = hi
 				}
-				var err error
-				res[i].rows, err = t.presenceRows(`SELECT user_key, started_at, coalesce(ended_at, 0) FROM presences
+				return t.presenceRows(&res[i], `SELECT user_key, started_at, coalesce(ended_at, 0) FROM presences
 					WHERE account = ? AND license = ? AND started_at >= ? AND started_at < ? AND (ended_at IS NULL OR ended_at >= ?)`,
 					account, license, micros(a), micros(b), micros(lo))
-				return err
 			})
 		}()
 	}
@@ -261,40 +252,38 @@ func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi
 		return err
 	})
 	wg.Wait()
-	out := &metering.Presences{}
-	for _, p := range res {
-		if p.err != nil {
-			return nil, nil, p.err
+	out := &res[0]
+	for i := range res {
+		if errs[i] != nil {
+			return nil, nil, errs[i]
 		}
-		for _, r := range p.rows {
-			end := time.Time{}
-			if r.end != 0 {
-				end = fromMicros(r.end)
-			}
-			out.Add(r.user, fromMicros(r.start), end)
+		if i > 0 {
+			out.Merge(&res[i])
+			res[i] = metering.Presences{} // let it go
 		}
 	}
 	return out, denied, err
 }
 
-// presenceRow is one row of presences: a user's [start, end), end 0 if open.
-type presenceRow struct{ user, start, end int64 }
-
-func (t *tx) presenceRows(q string, args ...any) ([]presenceRow, error) {
+// presenceRows adds the rows of q — user key, start, end (0 if open) — to p.
+func (t *tx) presenceRows(p *metering.Presences, q string, args ...any) error {
 	rows, err := t.query(q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []presenceRow
-	var r presenceRow
+	var user, start, end int64
 	for rows.Next() {
-		if err := rows.Scan(&r.user, &r.start, &r.end); err != nil {
-			return nil, err
+		if err := rows.Scan(&user, &start, &end); err != nil {
+			return err
 		}
-		out = append(out, r)
+		var e time.Time
+		if end != 0 {
+			e = fromMicros(end)
+		}
+		p.Add(user, fromMicros(start), e)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // deniedIn reads the pool's refused sign-ins in [lo, hi).

@@ -58,7 +58,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		users := fs.Int("users", 100000, "users of the large account")
 		events := fs.Int("events", 10000000, "presence events in its month")
 		accounts := fs.Int("accounts", 10000, "small accounts whose statements are computed")
+		keep := fs.String("keep", "", "SQLite: keep the data in this directory, and reuse what an earlier run left there")
 		run = func(dir string) error {
+			if *keep != "" {
+				dir = *keep
+			}
 			_, err := bench.Billing(ctx, bench.BillingConfig{DSN: *db, DataDir: dir, Users: *users, Events: *events, Accounts: *accounts, Out: stdout})
 			return err
 		}

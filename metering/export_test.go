@@ -1,0 +1,4 @@
+package metering
+
+// SortBothForTest exposes sortBoth to the tests.
+var SortBothForTest = sortBoth
