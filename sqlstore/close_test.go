@@ -156,8 +156,13 @@ func TestCloseMonth_RecomputeIsByteIdentical(t *testing.T) {
 		// behind the store's back shows.
 		month := first.AddDate(0, 4, 0)
 		for i := range 30 {
+			at := month.Add(time.Hour).UnixMicro()
 			if err := s.ExecForTest(ctx, "INSERT INTO usage_events (account, at, type, user_id, license, kind, session) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				"acme", month.Add(time.Hour).UnixMicro(), "presence.start", fmt.Sprintf("intruder%d", i), "essentials", "portal", fmt.Sprintf("x%d", i)); err != nil {
+				"acme", at, "presence.start", fmt.Sprintf("intruder%d", i), "essentials", "portal", fmt.Sprintf("x%d", i)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.ExecForTest(ctx, "INSERT INTO presences (account, license, session, user_key, started_at) VALUES (?, ?, ?, ?, ?)",
+				"acme", "essentials", fmt.Sprintf("x%d", i), 1_000_000+i, at); err != nil {
 				t.Fatal(err)
 			}
 		}

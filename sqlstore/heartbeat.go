@@ -107,7 +107,7 @@ func (b *beater) run(batch []*beat) {
 		}
 		q := `WITH v(id, account) AS (` + values + `)
 			UPDATE sessions SET last_seen = ?, expires_at = ? + timeout
-			FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND sessions.ended_at IS NULL AND sessions.expires_at > ?
+			FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND coalesce(sessions.ended_at, -1) < 0 AND sessions.expires_at > ?
 			RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
 		rs, err := t.query(q, append(args, micros(now), micros(now), micros(now))...)
 		if err != nil {

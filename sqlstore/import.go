@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -92,91 +91,19 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 }
 
 // insertImported appends a batch to the ledger in multi-row statements and
-// then brings the presences table up to date for the whole batch at once
-// (the per-row trigger skips imported events): a batch of 10,000 events
-// costs a few statements, not 10,000.
+// brings the presences table up to date for the whole batch at once: a
+// batch of 10,000 events costs a few statements, not 10,000.
 func (t *tx) insertImported(account string, events []seatkeeper.UsageEvent) error {
 	const chunk = 3000 // 9 parameters a row: within SQLite's and PostgreSQL's limits
-	rows := make([][]any, 0, chunk)
-	type key struct{ license, session string }
-	type span struct {
-		user       string
-		start, end *int64
-	}
-	spans := map[key]*span{}
-	var order []key
+	rows := make([][]any, len(events))
 	for i, e := range events {
-		at := micros(e.At)
-		rows = append(rows, []any{account, at, e.Type, e.User, e.License, e.Kind, e.Session, "import", 0})
-		if len(rows) == chunk || i == len(events)-1 {
-			var args []any
-			if _, err := t.exec(eventInsert+rowsOf(rows, &args), args...); err != nil {
-				return err
-			}
-			rows = rows[:0]
-		}
-		if e.Type != seatkeeper.EventPresenceStart && e.Type != seatkeeper.EventPresenceEnd {
-			continue
-		}
-		k := key{e.License, e.Session}
-		sp := spans[k]
-		if sp == nil {
-			sp = &span{user: e.User}
-			spans[k] = sp
-			order = append(order, k)
-		}
-		if e.Type == seatkeeper.EventPresenceStart && (sp.start == nil || at < *sp.start) {
-			sp.start = &at // the first start
-		}
-		if e.Type == seatkeeper.EventPresenceEnd && (sp.end == nil || at > *sp.end) {
-			sp.end = &at // the last end
-		}
+		rows[i] = []any{account, micros(e.At), e.Type, e.User, e.License, e.Kind, e.Session, "import", 0}
 	}
-	var users [][]any
-	seen := map[string]bool{}
-	var presences [][]any
-	for _, k := range order {
-		sp := spans[k]
-		if !seen[sp.user] {
-			seen[sp.user] = true
-			users = append(users, []any{account, sp.user})
-		}
-		var start, end any
-		if sp.start != nil {
-			start = *sp.start
-		}
-		if sp.end != nil {
-			end = *sp.end
-		}
-		presences = append(presences, []any{account, k.license, k.session, account, sp.user, start, end})
-	}
-	for len(users) > 0 {
-		n := min(len(users), chunk)
+	for i := 0; i < len(rows); i += chunk {
 		var args []any
-		if _, err := t.exec("INSERT INTO user_keys (account, user_id) VALUES "+rowsOf(users[:n], &args)+" ON CONFLICT DO NOTHING", args...); err != nil {
+		if _, err := t.exec(eventInsert+rowsOf(rows[i:min(i+chunk, len(rows))], &args), args...); err != nil {
 			return err
 		}
-		users = users[n:]
 	}
-	merge := "ON CONFLICT (account, license, session) DO UPDATE SET " +
-		"started_at = coalesce(min(presences.started_at, excluded.started_at), presences.started_at, excluded.started_at), " +
-		"ended_at = coalesce(max(presences.ended_at, excluded.ended_at), presences.ended_at, excluded.ended_at)"
-	if t.s.postgres {
-		merge = "ON CONFLICT (account, license, session) DO UPDATE SET " +
-			"started_at = LEAST(presences.started_at, excluded.started_at), ended_at = GREATEST(presences.ended_at, excluded.ended_at)"
-	}
-	for len(presences) > 0 {
-		n := min(len(presences), chunk)
-		var args []any
-		values := make([]string, n)
-		for i, r := range presences[:n] {
-			values[i] = "(?, ?, ?, (SELECT key FROM user_keys WHERE account = ? AND user_id = ?), ?, ?)"
-			args = append(args, r...)
-		}
-		if _, err := t.exec("INSERT INTO presences (account, license, session, user_key, started_at, ended_at) VALUES "+strings.Join(values, ", ")+" "+merge, args...); err != nil {
-			return err
-		}
-		presences = presences[n:]
-	}
-	return nil
+	return t.syncPresences(rows)
 }

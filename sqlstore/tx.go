@@ -224,7 +224,10 @@ func (t *tx) flushStamped() error {
 		e[1] = now
 	}
 	var args []any
-	_, err := t.exec(eventInsert+rowsOf(t.stamped, &args), args...)
+	if _, err := t.exec(eventInsert+rowsOf(t.stamped, &args), args...); err != nil {
+		return err
+	}
+	err := t.syncPresences(t.stamped)
 	t.stamped = nil
 	return err
 }
@@ -257,6 +260,9 @@ func (t *tx) flushEach(takes, frees []counter) error {
 			return err
 		}
 	}
+	if err := t.syncPresences(t.events); err != nil {
+		return err
+	}
 	for _, c := range frees {
 		if _, err := t.exec(counterSQL[c.table].free, t.counts[c], c.account, c.license); err != nil {
 			return err
@@ -287,6 +293,17 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 	}
 	if len(t.audits) > 0 {
 		add(auditInsert + rowsOf(t.audits, &args))
+	}
+	// The presences of the events: in this statement, unless there are
+	// many (see presencesSQL).
+	if spans := presenceSpans(t.events); len(spans) > presencesChunk {
+		if err := t.syncSpans(spans); err != nil {
+			return err
+		}
+	} else if len(spans) > 0 {
+		k := fmt.Sprintf("w%d", len(parts))
+		numbering, merging := presencesSQL(spanUsers(spans), spans, k, &args)
+		parts = append(parts, k+" AS ("+numbering+")", fmt.Sprintf("w%d AS (%s)", len(parts)+1, merging))
 	}
 	// PostgreSQL takes at most 65,535 parameters a statement: a large
 	// import goes in chunks of its own.

@@ -1,5 +1,5 @@
 -- Presences: one row per presence of the ledger (its first start and last
--- end), kept by a trigger on every ledger insert (0008), so that metering reads
+-- end), kept up to date by every write of ledger rows (sqlstore/presences.go), so that metering reads
 -- one narrow row of integers per presence instead of pairing events.
 -- Users are numbered per account (user_keys) for the same reason.
 CREATE TABLE user_keys (
