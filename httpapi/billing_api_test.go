@@ -180,3 +180,53 @@ func TestAPI_Advice(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_R7_ShiftChangeBilled is the seed's shift change over HTTP: 100
+// seats, five agents of the first shift staying on. Twenty minutes over is
+// within the grace period: no overage. Forty-five minutes bills 5 overage
+// seats for January, on February's statement, at the overage price.
+func TestAPI_R7_ShiftChangeBilled(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		for _, c := range []struct {
+			account string
+			overlap time.Duration
+			overage int
+		}{{"short", 20 * time.Minute, 0}, {"long", 45 * time.Minute, 5}} {
+			e.ledgerAccount(c.account, "UTC")
+			e.must(200, "PUT", "/v1/accounts/"+c.account+"/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": 100, "overage_allowance": 10,
+				"unit_price": 5000, "overage_price": 7000, "currency": "USD", "starts_at": "2026-01-01T00:00:00Z"})
+			e.must(201, "POST", "/v1/accounts/"+c.account+"/usage/events", map[string]any{"events": shiftChange(time.Date(2026, 1, 12, 0, 0, 0, 0, time.UTC), c.overlap)})
+			var usage struct {
+				Items []seatkeeper.MonthUsage `json:"items"`
+			}
+			e.must(200, "GET", "/v1/accounts/"+c.account+"/billing/usage?from=2026-01", nil).JSON(t, &usage)
+			if len(usage.Items) != 1 || usage.Items[0].Peak != 105 || usage.Items[0].Overage != c.overage || usage.Items[0].Quantity != 100 {
+				t.Errorf("%s: January %+v, want peak 105 and overage %d", c.account, usage.Items, c.overage)
+			}
+			var sts struct {
+				Items []billing.Statement `json:"items"`
+			}
+			e.must(200, "GET", "/v1/accounts/"+c.account+"/billing/statements?from=2026-01&to=2026-03", nil).JSON(t, &sts)
+			if len(sts.Items) != 2 {
+				t.Fatalf("%s: %d statements, want January's and February's", c.account, len(sts.Items))
+			}
+			var overage []billing.Line
+			for i, st := range sts.Items {
+				for _, l := range st.Lines {
+					if l.Kind == "overage" {
+						if i != 1 {
+							t.Errorf("%s: an overage line on statement %d: %+v", c.account, i, l)
+						}
+						overage = append(overage, l)
+					}
+				}
+			}
+			switch {
+			case c.overage == 0 && len(overage) != 0:
+				t.Errorf("%s: overage billed: %+v", c.account, overage)
+			case c.overage > 0 && (len(overage) != 1 || overage[0].Quantity != 5 || overage[0].ServiceMonth != "2026-01" || overage[0].Amount != 5*7000):
+				t.Errorf("%s: overage lines %+v, want 5 seats of January at 7000", c.account, overage)
+			}
+		}
+	})
+}
