@@ -37,14 +37,22 @@ func (s *Store) MonthlyUsage(ctx context.Context, account, from, to string) ([]s
 		return nil, err
 	}
 	subs := userSubscriptions(st)
+	var open []string // the months not frozen, computed now
+	for i := range months {
+		if month := first.AddDate(0, i, 0).Format("2006-01"); frozen[month] == nil {
+			open = append(open, month)
+		}
+	}
+	computed, err := s.usageIn(ctx, account, loc, subs, open...)
+	if err != nil {
+		return nil, err
+	}
 	out := []seatkeeper.MonthUsage{}
 	for i := range months {
 		month := first.AddDate(0, i, 0).Format("2006-01")
 		items, ok := frozen[month] // a closed month answers what it froze
 		if !ok {
-			if items, err = s.usageIn(ctx, account, loc, subs, month); err != nil {
-				return nil, err
-			}
+			items = computed[month]
 		}
 		out = append(out, items...)
 	}
@@ -63,40 +71,67 @@ func userSubscriptions(st *acctState) []seatkeeper.Subscription {
 	return subs
 }
 
-// usageIn computes one month (YYYY-MM in loc) of the subscriptions from
-// the ledger.
-func (s *Store) usageIn(ctx context.Context, account string, loc *time.Location, subs []seatkeeper.Subscription, month string) ([]seatkeeper.MonthUsage, error) {
-	m, err := time.Parse("2006-01", month)
-	if err != nil {
-		return nil, err
+// usageIn computes months (YYYY-MM in loc, in order) of the subscriptions
+// from the ledger. A named license's assignment history and a
+// subscription's quantity history are read once for all the months; a
+// pool's presences a month at a time, since a month of a large pool is
+// millions of them.
+func (s *Store) usageIn(ctx context.Context, account string, loc *time.Location, subs []seatkeeper.Subscription, months ...string) (map[string][]seatkeeper.MonthUsage, error) {
+	out := map[string][]seatkeeper.MonthUsage{}
+	if len(months) == 0 {
+		return out, nil
 	}
-	start := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc)
-	end := start.AddDate(0, 1, 0)
-	items := make([]seatkeeper.MonthUsage, 0, len(subs))
-	for _, sub := range subs {
-		u, err := s.monthUsage(ctx, sub, start, end, account)
+	bounds := make([][2]time.Time, len(months))
+	for i, month := range months {
+		m, err := time.Parse("2006-01", month)
 		if err != nil {
 			return nil, err
 		}
-		u.Month = month
-		items = append(items, u)
+		start := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc)
+		bounds[i] = [2]time.Time{start, start.AddDate(0, 1, 0)}
+		out[month] = make([]seatkeeper.MonthUsage, 0, len(subs))
 	}
-	return items, nil
+	for _, sub := range subs {
+		windows := [][2]time.Time{{bounds[0][0], bounds[len(bounds)-1][1]}} // one read for all
+		grace := time.Duration(0)
+		if sub.Model == "concurrent" {
+			grace = time.Duration(*sub.GracePeriod) // R7; a named seat has no grace
+			windows = bounds
+		}
+		for _, w := range windows {
+			in, _, qs, err := s.usageOf(ctx, account, sub, w[0].Add(-grace), w[1])
+			if err != nil {
+				return nil, err
+			}
+			for i, b := range bounds {
+				if b[0].Before(w[0]) || b[1].After(w[1]) {
+					continue
+				}
+				u := monthUsage(sub, in.Peaks(grace, qs, b[0], b[1]), quantityBefore(qs, b[1]))
+				u.Month = months[i]
+				out[months[i]] = append(out[months[i]], u)
+			}
+		}
+	}
+	return out, nil
 }
 
-func (s *Store) monthUsage(ctx context.Context, sub seatkeeper.Subscription, start, end time.Time, account string) (seatkeeper.MonthUsage, error) {
-	u := seatkeeper.MonthUsage{License: sub.License, Model: sub.Model, Enforcement: sub.Enforcement}
-	grace := time.Duration(0)
-	if sub.Model == "concurrent" {
-		grace = time.Duration(*sub.GracePeriod) // R7; a named seat has no grace
+// quantityBefore is the quantity in force just before t: that of the
+// latest change before it (of several at one instant, the last given).
+func quantityBefore(qs []metering.QuantityChange, t time.Time) int {
+	q, at := 0, time.Time{}
+	for i, c := range qs {
+		if c.At.Before(t) && (i == 0 || !c.At.Before(at)) {
+			q, at = c.Quantity, c.At
+		}
 	}
-	intervals, _, qs, err := s.usageOf(ctx, account, sub, start.Add(-grace), end)
-	if err != nil {
-		return u, err
-	}
-	u.Quantity = qs[len(qs)-1].Quantity // in force at the end of the month
-	peaks := intervals.Peaks(grace, qs, start, end)
-	u.Peak = peaks.Raw
+	return q
+}
+
+// monthUsage is one month of a subscription from its peaks and the
+// quantity in force at the month's end.
+func monthUsage(sub seatkeeper.Subscription, peaks metering.Peaks, quantity int) seatkeeper.MonthUsage {
+	u := seatkeeper.MonthUsage{License: sub.License, Model: sub.Model, Enforcement: sub.Enforcement, Quantity: quantity, Peak: peaks.Raw}
 	switch {
 	case sub.Model == "concurrent":
 		u.SustainedPeak, u.Overage, u.Used = peaks.Sustained, peaks.Overage, peaks.Raw
@@ -108,7 +143,7 @@ func (s *Store) monthUsage(ctx context.Context, sub seatkeeper.Subscription, sta
 	default:
 		u.Used = peaks.Raw
 	}
-	return u, nil
+	return u
 }
 
 // Statements computes the account's statements whose billing period starts

@@ -134,7 +134,7 @@ func (s *Store) frozenUsage(ctx context.Context, account, month string, terms fr
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(items)
+	return json.Marshal(items[month])
 }
 
 func (s *Store) closedRow(ctx context.Context, account, month string) (closedRow, error) {
