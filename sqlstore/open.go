@@ -174,17 +174,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// NAME.sql is for both dialects; NAME.sqlite.sql and NAME.postgres.sql
-	// for one only (triggers, say).
-	other := ".postgres.sql"
-	if s.postgres {
-		other = ".sqlite.sql"
-	}
 	var files []string
 	for _, n := range names {
-		if !strings.HasSuffix(n.Name(), other) {
-			files = append(files, n.Name())
-		}
+		files = append(files, n.Name())
 	}
 	sort.Strings(files)
 	for _, name := range files {
