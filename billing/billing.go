@@ -55,6 +55,20 @@ type Plan struct {
 	// Quantity is the quantity over time, sorted by At; before the first
 	// change the first change's quantity applies. Empty means 0 seats.
 	Quantity []QuantityChange `json:"quantity"`
+	// Prices are the prices over time, if they changed: a service month's
+	// days are billed at the prices in force on their first day (in the
+	// account's time zone), and a month's overage at those in force on its
+	// first day. Before the first change the first change's prices apply;
+	// empty means UnitPrice and OveragePrice throughout.
+	Prices []PriceChange `json:"prices,omitempty"`
+}
+
+// PriceChange is the prices of a plan from At on, minor units per seat per
+// month.
+type PriceChange struct {
+	At           time.Time `json:"at"`
+	UnitPrice    int64     `json:"unit_price"`
+	OveragePrice int64     `json:"overage_price"`
 }
 
 // QuantityChange is the quantity of a plan from At on.

@@ -109,6 +109,28 @@ func (t term) pieces(a, b day) []piece {
 	return append(out, piece{cut, b, q})
 }
 
+// pricesOn returns the plan's prices in force on a day (see Plan.Prices).
+func pricesOn(p Plan, loc *time.Location) func(day) (unit, overage int64) {
+	if len(p.Prices) == 0 {
+		return func(day) (int64, int64) { return p.UnitPrice, p.OveragePrice }
+	}
+	ps := append([]PriceChange(nil), p.Prices...)
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].At.Before(ps[j].At) })
+	days := make([]day, len(ps))
+	for i, c := range ps {
+		days[i] = localDay(c.At, loc)
+	}
+	return func(d day) (int64, int64) {
+		cur := ps[0]
+		for i, c := range ps {
+			if days[i] <= d {
+				cur = c
+			}
+		}
+		return cur.UnitPrice, cur.OveragePrice
+	}
+}
+
 func planStatements(account string, loc *time.Location, p Plan, usage []Usage, from, to time.Time) []Statement {
 	n := MonthsPerPeriod(p.BillingPeriod)
 	if n == 0 {
@@ -137,6 +159,7 @@ func planStatements(account string, loc *time.Location, p Plan, usage []Usage, f
 	for _, c := range qs {
 		t.changes = append(t.changes, change{localDay(c.At, loc), c.Quantity})
 	}
+	prices := pricesOn(p, loc)
 
 	// Usage of this license that overlaps the term, by month.
 	type monthUsage struct {
@@ -198,12 +221,13 @@ func planStatements(account string, loc *time.Location, p Plan, usage []Usage, f
 					continue
 				}
 				days := int(pc.end - pc.start)
+				unit, _ := prices(pc.start)
 				l := Line{
 					License:      p.License,
 					ServiceMonth: ms.month(),
 					Quantity:     pc.quantity,
-					UnitPrice:    p.UnitPrice,
-					Amount:       Prorate(pc.quantity, p.UnitPrice, days, monthDays),
+					UnitPrice:    unit,
+					Amount:       Prorate(pc.quantity, unit, days, monthDays),
 					Kind:         KindRecurring,
 				}
 				if whole {
@@ -220,14 +244,15 @@ func planStatements(account string, loc *time.Location, p Plan, usage []Usage, f
 			if u.end <= prev || u.end > ps {
 				continue
 			}
+			_, over := prices(u.start)
 			if u.Overage > 0 {
 				lines = append(lines, Line{
 					License:      p.License,
 					Description:  fmt.Sprintf("%s: %d overage seats, %s (in arrears)", p.License, u.Overage, u.start.month()),
 					ServiceMonth: u.start.month(),
 					Quantity:     u.Overage,
-					UnitPrice:    p.OveragePrice,
-					Amount:       int64(u.Overage) * p.OveragePrice,
+					UnitPrice:    over,
+					Amount:       int64(u.Overage) * over,
 					Kind:         KindOverage,
 				})
 			}
@@ -237,8 +262,8 @@ func planStatements(account string, loc *time.Location, p Plan, usage []Usage, f
 					Description:  fmt.Sprintf("%s: %d uncommitted seats, %s (in arrears)", p.License, u.Uncommitted, u.start.month()),
 					ServiceMonth: u.start.month(),
 					Quantity:     u.Uncommitted,
-					UnitPrice:    p.OveragePrice,
-					Amount:       int64(u.Uncommitted) * p.OveragePrice,
+					UnitPrice:    over,
+					Amount:       int64(u.Uncommitted) * over,
 					Kind:         KindUncommitted,
 				})
 			}

@@ -230,3 +230,51 @@ func TestAPI_R7_ShiftChangeBilled(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_PricesOfClosedMonthsStay (SPEC §4.6): a closed month is frozen,
+// its price too. A price change after closing December 2025 applies from
+// January: December's seats and its uncommitted seats (billed in
+// January, in arrears) keep the old prices, January's take the new ones.
+func TestAPI_PricesOfClosedMonthsStay(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		clock := e.useClock(time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC))
+		e.must(201, "PUT", "/v1/accounts/acme", map[string]string{"name": "Acme", "region": "eu", "catalog": "wfo"})
+		sub := map[string]any{"model": "named", "enforcement": "commit", "quantity": 100,
+			"unit_price": 3000, "overage_price": 4500, "currency": "EUR", "starts_at": "2025-02-01T00:00:00Z"}
+		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/qm", sub)
+		clock.Set(time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)) // the ledger reaches February 1
+		e.must(201, "POST", "/v1/accounts/acme/usage/events", map[string]any{"events": holidaySeason()})
+		statements := func() map[string]map[string]int64 { // service month → kind → unit price
+			var body struct {
+				Items []billing.Statement `json:"items"`
+			}
+			e.must(200, "GET", "/v1/accounts/acme/billing/statements?from=2025-12&to=2026-03", nil).JSON(t, &body)
+			out := map[string]map[string]int64{}
+			for _, st := range body.Items {
+				for _, l := range st.Lines {
+					if out[l.ServiceMonth] == nil {
+						out[l.ServiceMonth] = map[string]int64{}
+					}
+					out[l.ServiceMonth][l.Kind] = l.UnitPrice
+				}
+			}
+			return out
+		}
+		before := statements()
+		if before["2025-12"]["recurring"] != 3000 || before["2026-01"]["recurring"] != 3000 || before["2025-12"]["uncommitted"] != 4500 {
+			t.Fatalf("before the change: %v", before)
+		}
+		e.must(200, "POST", "/v1/accounts/acme/billing/close?month=2025-12", nil)
+		sub["unit_price"], sub["overage_price"] = 3500, 5000
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/qm", sub)
+		after := statements()
+		for _, c := range []struct {
+			month, kind string
+			want        int64
+		}{{"2025-12", "recurring", 3000}, {"2025-12", "uncommitted", 4500}, {"2026-01", "recurring", 3500}, {"2026-01", "uncommitted", 5000}, {"2026-02", "recurring", 3500}} {
+			if got := after[c.month][c.kind]; got != c.want {
+				t.Errorf("%s %s at %d, want %d (all: %v)", c.month, c.kind, got, c.want, after)
+			}
+		}
+	})
+}

@@ -442,6 +442,36 @@ func validateSubscription(sub *seatkeeper.Subscription, now time.Time) error {
 	return nil
 }
 
+// recordPrices keeps the subscription's price history. Prices apply from
+// the subscription's start, except that closed months keep theirs: a
+// change applies from the end of the latest closed month on.
+func (t *tx) recordPrices(sub seatkeeper.Subscription, existing, repriced bool) error {
+	if !repriced {
+		return nil
+	}
+	at := sub.StartsAt
+	if existing {
+		if through, ok, err := t.closedThrough(sub.Account); err != nil {
+			return err
+		} else if ok && through.After(at) {
+			at = through
+		}
+	}
+	// What was recorded from then on is superseded; a new subscription
+	// starts a history of its own.
+	if _, err := t.exec("DELETE FROM subscription_prices WHERE account = ? AND license = ? AND at >= ?", sub.Account, sub.License, micros(at)); err != nil {
+		return err
+	}
+	if !existing {
+		if _, err := t.exec("DELETE FROM subscription_prices WHERE account = ? AND license = ?", sub.Account, sub.License); err != nil {
+			return err
+		}
+	}
+	_, err := t.exec("INSERT INTO subscription_prices (account, license, at, unit_price, overage_price) VALUES (?, ?, ?, ?, ?)",
+		sub.Account, sub.License, micros(at), sub.UnitPrice, sub.OveragePrice)
+	return err
+}
+
 // PutSubscription implements seatkeeper.AccountService.
 func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub seatkeeper.Subscription) (seatkeeper.Subscription, bool, error) {
 	created := false
@@ -450,10 +480,11 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 		if err != nil {
 			return err
 		}
-		existing := false
+		existing, repriced := false, true
 		for _, cur := range st.subs {
 			if cur.License == sub.License {
 				existing = true
+				repriced = cur.UnitPrice != sub.UnitPrice || cur.OveragePrice != sub.OveragePrice
 				sub.CreatedAt = cur.CreatedAt
 				if sub.StartsAt.IsZero() {
 					sub.StartsAt = cur.StartsAt
@@ -493,6 +524,9 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 			return err
 		}
 		created = !existing
+		if err := t.recordPrices(sub, existing, repriced); err != nil {
+			return err
+		}
 		return t.afterSubscriptionChange(sub.Account, by, "subscription.put", sub.License, sub, sub.Quantity)
 	})
 	return sub, created, err

@@ -159,15 +159,19 @@ func (s *Store) Statements(ctx context.Context, account string, from, to time.Ti
 	first := to
 	for _, sub := range st.subs {
 		var qs []metering.QuantityChange
+		var prices []billing.PriceChange
 		if err := s.read(ctx, func(t *tx) error {
 			var err error
-			qs, err = t.quantities(account, sub, sub.StartsAt, to)
+			if qs, err = t.quantities(account, sub, sub.StartsAt, to); err != nil {
+				return err
+			}
+			prices, err = t.prices(account, sub.License)
 			return err
 		}); err != nil {
 			return nil, err
 		}
 		p := billing.Plan{License: sub.License, Currency: sub.Currency, BillingPeriod: sub.BillingPeriod, Enforcement: sub.Enforcement,
-			UnitPrice: sub.UnitPrice, OveragePrice: sub.OveragePrice, StartsAt: sub.StartsAt, EndsAt: sub.EndsAt}
+			UnitPrice: sub.UnitPrice, OveragePrice: sub.OveragePrice, StartsAt: sub.StartsAt, EndsAt: sub.EndsAt, Prices: prices}
 		for _, q := range qs {
 			p.Quantity = append(p.Quantity, billing.QuantityChange{At: q.At, Quantity: q.Quantity})
 		}
@@ -198,6 +202,26 @@ func (s *Store) Statements(ctx context.Context, account string, from, to time.Ti
 		}
 	}
 	return billing.Statements(account, loc, plans, usage, from, to), nil
+}
+
+// prices reads a subscription's price history (see recordPrices).
+func (t *tx) prices(account, license string) ([]billing.PriceChange, error) {
+	rows, err := t.query("SELECT at, unit_price, overage_price FROM subscription_prices WHERE account = ? AND license = ? ORDER BY at", account, license)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []billing.PriceChange
+	for rows.Next() {
+		var at int64
+		var c billing.PriceChange
+		if err := rows.Scan(&at, &c.UnitPrice, &c.OveragePrice); err != nil {
+			return nil, err
+		}
+		c.At = fromMicros(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // Advice answers, for a commit or concurrent subscription, which constant

@@ -178,19 +178,9 @@ func (s *Store) frozenMonths(ctx context.Context, account, from, to string) (map
 // closing a month closes the ledger up to its end, since an earlier event
 // (a presence still open, an assignment) counts in the months after it.
 func (t *tx) refuseClosed(account string, loc *time.Location, events []seatkeeper.UsageEvent) error {
-	var month string
-	var endsAt int64
-	err := t.queryRow("SELECT month, ends_at FROM closed_months WHERE account = ? ORDER BY month DESC LIMIT 1", account).Scan(&month, &endsAt)
-	if err == sql.ErrNoRows {
-		return nil
-	}
-	if err != nil {
+	month, boundary, err := t.latestClosed(account, loc)
+	if err != nil || month == "" {
 		return err
-	}
-	boundary := fromMicros(endsAt)
-	if endsAt == 0 { // closed before the end was recorded
-		m, _ := time.Parse("2006-01", month)
-		boundary = time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, 1, 0)
 	}
 	for _, e := range events {
 		if e.At.Before(boundary) {
@@ -199,6 +189,40 @@ func (t *tx) refuseClosed(account string, loc *time.Location, events []seatkeepe
 		}
 	}
 	return nil
+}
+
+// latestClosed returns the latest closed month of the account and its end
+// ("" if none). loc places the end of a month closed before ends were
+// recorded.
+func (t *tx) latestClosed(account string, loc *time.Location) (string, time.Time, error) {
+	var month string
+	var endsAt int64
+	err := t.queryRow("SELECT month, ends_at FROM closed_months WHERE account = ? ORDER BY month DESC LIMIT 1", account).Scan(&month, &endsAt)
+	if err == sql.ErrNoRows {
+		return "", time.Time{}, nil
+	}
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if endsAt == 0 {
+		m, _ := time.Parse("2006-01", month)
+		return month, time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, 1, 0), nil
+	}
+	return month, fromMicros(endsAt), nil
+}
+
+// closedThrough is the end of the account's latest closed month, if any.
+func (t *tx) closedThrough(account string) (time.Time, bool, error) {
+	st, err := t.state(account)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	loc, err := time.LoadLocation(st.account.TimeZone)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	month, end, err := t.latestClosed(account, loc)
+	return end, month != "", err
 }
 
 func closedMonth(month string, r closedRow) seatkeeper.ClosedMonth {
