@@ -379,3 +379,37 @@ func TestDeterminism(t *testing.T) {
 		t.Errorf("ids do not depend on the account")
 	}
 }
+
+// TestStatements_PriceChanges: each service month is billed at the prices
+// in force on its first day, its overage too, whenever it is billed.
+func TestStatements_PriceChanges(t *testing.T) {
+	plan := billing.Plan{
+		License: "acd_elite", Currency: "USD", BillingPeriod: "monthly", Enforcement: "hard",
+		UnitPrice: 99999, OveragePrice: 99999, StartsAt: day(2025, 1, 1), // the current prices: not used with a history
+		Quantity: []billing.QuantityChange{{At: day(2025, 1, 1), Quantity: 10}},
+		Prices: []billing.PriceChange{
+			{At: day(2025, 3, 1), UnitPrice: 1500, OveragePrice: 2500},
+			{At: day(2025, 1, 1), UnitPrice: 1000, OveragePrice: 2000}, // any order
+		},
+	}
+	usage := []billing.Usage{{Month: "2025-02", License: "acd_elite", Overage: 3}, {Month: "2025-03", License: "acd_elite", Overage: 4}}
+	sts := billing.Statements("acme", time.UTC, []billing.Plan{plan}, usage, day(2025, 1, 1), day(2025, 5, 1))
+	if len(sts) != 4 {
+		t.Fatalf("got %d statements, want 4", len(sts))
+	}
+	want := map[string][2]int64{ // service month → unit price, overage price
+		"2025-01": {1000, 0}, "2025-02": {1000, 2000}, "2025-03": {1500, 2500}, "2025-04": {1500, 0},
+	}
+	for _, st := range sts {
+		checkTotal(t, st)
+		for _, l := range st.Lines {
+			w := want[l.ServiceMonth]
+			switch {
+			case l.Kind == billing.KindRecurring && l.UnitPrice != w[0]:
+				t.Errorf("%s recurring at %d, want %d", l.ServiceMonth, l.UnitPrice, w[0])
+			case l.Kind == billing.KindOverage && (l.UnitPrice != w[1] || l.Amount != int64(l.Quantity)*w[1]):
+				t.Errorf("%s overage %+v, want at %d", l.ServiceMonth, l, w[1])
+			}
+		}
+	}
+}
