@@ -245,27 +245,21 @@ func planStatements(account string, loc *time.Location, p Plan, usage []Usage, f
 				continue
 			}
 			_, over := prices(u.start)
-			if u.Overage > 0 {
-				lines = append(lines, Line{
-					License:      p.License,
-					Description:  fmt.Sprintf("%s: %d overage seats, %s (in arrears)", p.License, u.Overage, u.start.month()),
-					ServiceMonth: u.start.month(),
-					Quantity:     u.Overage,
-					UnitPrice:    over,
-					Amount:       int64(u.Overage) * over,
-					Kind:         KindOverage,
-				})
-			}
-			if u.Uncommitted > 0 {
-				lines = append(lines, Line{
-					License:      p.License,
-					Description:  fmt.Sprintf("%s: %d uncommitted seats, %s (in arrears)", p.License, u.Uncommitted, u.start.month()),
-					ServiceMonth: u.start.month(),
-					Quantity:     u.Uncommitted,
-					UnitPrice:    over,
-					Amount:       int64(u.Uncommitted) * over,
-					Kind:         KindUncommitted,
-				})
+			for _, x := range []struct {
+				kind  string
+				seats int
+			}{{KindOverage, u.Overage}, {KindUncommitted, u.Uncommitted}} {
+				if x.seats > 0 {
+					lines = append(lines, Line{
+						License:      p.License,
+						Description:  fmt.Sprintf("%s: %d %s seats, %s (in arrears)", p.License, x.seats, x.kind, u.start.month()),
+						ServiceMonth: u.start.month(),
+						Quantity:     x.seats,
+						UnitPrice:    over,
+						Amount:       int64(x.seats) * over,
+						Kind:         x.kind,
+					})
+				}
 			}
 		}
 		prev = ps

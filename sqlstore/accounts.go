@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"sync"
@@ -459,13 +460,12 @@ func (t *tx) recordPrices(sub seatkeeper.Subscription, existing, repriced bool) 
 	}
 	// What was recorded from then on is superseded; a new subscription
 	// starts a history of its own.
-	if _, err := t.exec("DELETE FROM subscription_prices WHERE account = ? AND license = ? AND at >= ?", sub.Account, sub.License, micros(at)); err != nil {
-		return err
-	}
+	from := micros(at)
 	if !existing {
-		if _, err := t.exec("DELETE FROM subscription_prices WHERE account = ? AND license = ?", sub.Account, sub.License); err != nil {
-			return err
-		}
+		from = math.MinInt64
+	}
+	if _, err := t.exec("DELETE FROM subscription_prices WHERE account = ? AND license = ? AND at >= ?", sub.Account, sub.License, from); err != nil {
+		return err
 	}
 	_, err := t.exec("INSERT INTO subscription_prices (account, license, at, unit_price, overage_price) VALUES (?, ?, ?, ?, ?)",
 		sub.Account, sub.License, micros(at), sub.UnitPrice, sub.OveragePrice)

@@ -119,10 +119,10 @@ func (s *Store) usageIn(ctx context.Context, account string, loc *time.Location,
 // quantityBefore is the quantity in force just before t: that of the
 // latest change before it (of several at one instant, the last given).
 func quantityBefore(qs []metering.QuantityChange, t time.Time) int {
-	q, at := 0, time.Time{}
-	for i, c := range qs {
-		if c.At.Before(t) && (i == 0 || !c.At.Before(at)) {
-			q, at = c.Quantity, c.At
+	q, at, found := 0, time.Time{}, false
+	for _, c := range qs {
+		if c.At.Before(t) && (!found || !c.At.Before(at)) {
+			q, at, found = c.Quantity, c.At, true
 		}
 	}
 	return q

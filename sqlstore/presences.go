@@ -18,11 +18,14 @@ import (
 // start or nil, last end or nil] each.
 func presenceSpans(rows [][]any) (spans [][]any) {
 	type key struct{ account, license, session string }
-	index := map[key]int{}
+	var index map[key]int // made at the first presence: most writes have none
 	for _, r := range rows {
 		typ := r[2].(string)
 		if typ != seatkeeper.EventPresenceStart && typ != seatkeeper.EventPresenceEnd {
 			continue
+		}
+		if index == nil {
+			index = map[key]int{}
 		}
 		account, at, user, license, session := r[0].(string), r[1].(int64), r[3].(string), r[4].(string), r[6].(string)
 		k := key{account, license, session}
