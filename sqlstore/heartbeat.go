@@ -2,22 +2,16 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 )
 
-// beater writes heartbeats in batches: every heartbeat waiting when the
-// previous batch finishes goes into one UPDATE, which is one write for the
-// store's writer. A heartbeat is answered once its batch is committed.
-type beater struct {
-	s     *Store
-	queue chan *beat
-	done  chan struct{}
-}
-
+// beat is a heartbeat waiting for its batch (see batcher): every
+// heartbeat waiting when the previous batch finishes goes into one UPDATE,
+// which is one write for the store's writer. A heartbeat is answered once
+// its batch is committed.
 type beat struct {
 	ctx         context.Context
 	account, id string
@@ -28,55 +22,23 @@ type beat struct {
 
 const maxBeats = 2000
 
-func newBeater(s *Store) *beater {
-	b := &beater{s: s, queue: make(chan *beat, 8192), done: make(chan struct{})}
-	go b.loop()
-	return b
-}
-
-func (b *beater) beat(ctx context.Context, account, id string) (seatkeeper.Session, error) {
+func (s *Store) beat(ctx context.Context, account, id string) (seatkeeper.Session, error) {
 	x := &beat{ctx: ctx, account: account, id: id, ready: make(chan struct{})}
-	select {
-	case b.queue <- x:
-	case <-ctx.Done():
-		return x.out, ctx.Err()
-	case <-b.done:
-		return x.out, errors.New("store closed")
+	if err := s.beats.submit(ctx, x); err != nil {
+		return x.out, err
 	}
 	<-x.ready
 	return x.out, x.err
 }
 
-func (b *beater) loop() {
-	for {
-		var batch []*beat
-		select {
-		case x := <-b.queue:
-			batch = append(batch, x)
-		case <-b.done:
-			return
-		}
-	drain:
-		for len(batch) < maxBeats {
-			select {
-			case x := <-b.queue:
-				batch = append(batch, x)
-			default:
-				break drain
-			}
-		}
-		b.run(batch)
-	}
-}
-
-// run extends every live session of the batch by its timeout from now.
+// runBeats extends every live session of the batch by its timeout from now.
 // Sessions that ended, or whose time ran out before this heartbeat, are
 // not extended: their heartbeat gets session_ended (R6).
-func (b *beater) run(batch []*beat) {
-	now := b.s.Now().UTC().Truncate(time.Microsecond)
+func (s *Store) runBeats(batch []*beat) {
+	now := s.Now().UTC().Truncate(time.Microsecond)
 	found := map[string]seatkeeper.Session{}
 	bad := map[string]error{} // accounts that are gone
-	err := b.s.write(context.Background(), func(t *tx) error {
+	err := s.write(context.Background(), func(t *tx) error {
 		var rows []string
 		var args []any
 		seen := map[string]bool{}
@@ -115,27 +77,27 @@ func (b *beater) run(batch []*beat) {
 		}
 		defer rs.Close()
 		for rs.Next() {
-			var s seatkeeper.Session
+			var x seatkeeper.Session
 			var account string
 			var started, expires int64
-			if err := rs.Scan(&s.ID, &account, &s.User, &s.Kind, &s.Pool, &started, &expires); err != nil {
+			if err := rs.Scan(&x.ID, &account, &x.User, &x.Kind, &x.Pool, &started, &expires); err != nil {
 				return err
 			}
-			s.StartedAt, s.ExpiresAt = fromMicros(started), fromMicros(expires)
-			found[s.ID+"\x00"+account] = s
+			x.StartedAt, x.ExpiresAt = fromMicros(started), fromMicros(expires)
+			found[x.ID+"\x00"+account] = x
 		}
 		return rs.Err()
 	})
 	for _, x := range batch {
-		switch s, ok := found[x.id+"\x00"+x.account]; {
+		switch got, ok := found[x.id+"\x00"+x.account]; {
 		case err != nil:
 			x.err = err
 		case bad[x.account] != nil:
 			x.err = bad[x.account]
 		case ok:
-			x.out = s
+			x.out = got
 		default:
-			x.err = b.s.gone(x.ctx, x.account, x.id)
+			x.err = s.gone(x.ctx, x.account, x.id)
 		}
 		close(x.ready)
 	}
@@ -150,5 +112,3 @@ func (s *Store) gone(ctx context.Context, account, id string) error {
 	})
 	return err
 }
-
-func (b *beater) close() { close(b.done) }

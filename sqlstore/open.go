@@ -34,8 +34,9 @@ type Store struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	writer   *writer // one goroutine committing batches of writes
-	beats    *beater // heartbeats, batched into one statement
+	writer   *writer           // one goroutine committing batches of writes
+	beats    *batcher[*beat]   // heartbeats, batched into one statement
+	signIns  *batcher[*signIn] // sign-ins, admitted a batch at a time
 	accounts accountCache
 
 	stmtMu      sync.Mutex
@@ -90,7 +91,8 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		s.db.SetMaxIdleConns(8)
 	}
 	s.writer = newWriter(s.db)
-	s.beats = newBeater(s)
+	s.beats = newBatcher(maxBeats, s.runBeats)
+	s.signIns = newBatcher(maxSignIns, s.runSignIns)
 	if err := s.db.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("connect: %w", err)
@@ -112,6 +114,7 @@ func (s *Store) Close() error {
 		<-s.listenDone
 	}
 	s.beats.close()
+	s.signIns.close()
 	s.writer.close()
 	s.stmtMu.Lock()
 	s.stmtsClosed = true

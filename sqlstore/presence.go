@@ -3,10 +3,7 @@ package sqlstore
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -42,135 +39,6 @@ func RequestHash(parts ...string) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// StartSession implements seatkeeper.PresenceService.
-func (s *Store) StartSession(ctx context.Context, by seatkeeper.Actor, account, user, kind, key, request string) (seatkeeper.Session, bool, error) {
-	var out seatkeeper.Session
-	switch kind {
-	case seatkeeper.KindWorkSession, seatkeeper.KindPortal, seatkeeper.KindAPI:
-	default:
-		return out, false, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid session",
-			Fields: []seatkeeper.FieldError{{Field: "kind", Message: "must be work_session, portal or api"}}}
-	}
-	replayed := false
-	pool := ""
-	err := s.write(ctx, func(t *tx) error {
-		st, err := t.state(account)
-		if err != nil {
-			return err
-		}
-		if key != "" {
-			var req, body string
-			err := t.queryRow("SELECT request, body FROM idempotency WHERE account = ? AND key = ?", account, key).Scan(&req, &body)
-			switch {
-			case err == nil && req != request:
-				return seatkeeper.Errorf(seatkeeper.EConflict, "Idempotency-Key %q was used for another request", key)
-			case err == nil:
-				replayed = true
-				return json.Unmarshal([]byte(body), &out)
-			case !errors.Is(err, sql.ErrNoRows):
-				return err
-			}
-		}
-		u, err := t.loadUser(account, user)
-		switch {
-		case err != nil:
-			return err
-		case !u.exists:
-			return seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", user)
-		case !u.u.Active:
-			return seatkeeper.Errorf(seatkeeper.EUserInactive, "the user is inactive and cannot sign in")
-		}
-		now := s.Now().UTC().Truncate(time.Microsecond)
-		timeout := st.timeout(kind)
-		out = seatkeeper.Session{ID: seatkeeper.NewID("ses_"), User: user, Kind: kind, StartedAt: now, ExpiresAt: now.Add(timeout)}
-		if pool = st.poolOf(u); pool != "" {
-			if err := t.admit(st, pool, user, now, &out); err != nil {
-				return err
-			}
-		}
-		t.later("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, timeout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			out.ID, account, user, kind, pool, micros(now), micros(now), micros(out.ExpiresAt), timeout.Microseconds())
-		t.stampedEvent(account, seatkeeper.EventPresenceStart, user, pool, kind, out.ID)
-		if key != "" {
-			body, _ := json.Marshal(out)
-			t.later("INSERT INTO idempotency (account, key, request, status, body, created_at) VALUES (?, ?, ?, 201, ?, ?)", account, key, request, string(body), micros(now))
-		}
-		return t.changed(account, user)
-	})
-	if seatkeeper.ErrorCode(err) == seatkeeper.EPoolExhausted {
-		// The refusal itself is metered: the usage report counts denials.
-		_ = s.write(ctx, func(t *tx) error {
-			t.eventAt(s.Now(), account, seatkeeper.EventPresenceDenied, user, pool, kind, "", "", 0)
-			return nil
-		})
-	}
-	return out, replayed, err
-}
-
-// admit takes a place in the pool for a user who is not signed in yet
-// (R4), or adds a presence for one who is (R5). Sessions of the pool that
-// ran out are ended first, at their expiry, so that the count is exact.
-func (t *tx) admit(st *acctState, pool, user string, now time.Time, out *seatkeeper.Session) error {
-	account := st.account.ID
-	var inUse, limit, presences int
-	read := func() error {
-		err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", account, pool).Scan(&inUse, &limit)
-		if t.deferCounts && t.batch != nil {
-			inUse += t.batch.pending[counter{"pools", account, pool}] // earlier sign-ins of this batch
-		}
-		return err
-	}
-	reapIfFull := func() error {
-		if inUse < limit {
-			return nil
-		}
-		// Full: sessions whose time ran out may still hold places. End
-		// them, at their expiry, so that the count is exact.
-		es, err := t.endExpired("account = ? AND pool = ?", now, account, pool)
-		if err != nil || len(es) == 0 {
-			return err
-		}
-		return read()
-	}
-	const upsert = `INSERT INTO pool_users (account, license, user_id, presences) VALUES (?, ?, ?, 1)
-		ON CONFLICT (account, license, user_id) DO UPDATE SET presences = pool_users.presences + 1 RETURNING presences`
-	if t.s.postgres {
-		// One round trip: the user's presence in the pool, and the pool.
-		err := t.queryRow(`WITH pu AS (`+upsert+`) SELECT pu.presences, p.in_use, p.cap FROM pu, pools p WHERE p.account = ? AND p.license = ?`,
-			account, pool, user, account, pool).Scan(&presences, &inUse, &limit)
-		if err != nil {
-			return err
-		}
-		if t.deferCounts && t.batch != nil {
-			inUse += t.batch.pending[counter{"pools", account, pool}]
-		}
-		if presences == 1 {
-			if err := reapIfFull(); err != nil {
-				return err
-			}
-		}
-	} else {
-		if err := read(); err != nil {
-			return err
-		}
-		if err := reapIfFull(); err != nil {
-			return err
-		}
-		if err := t.queryRow(upsert, account, pool, user).Scan(&presences); err != nil {
-			return err
-		}
-	}
-	if presences == 1 {
-		// Not signed in yet: a place is taken at settlement, or pool_exhausted (R4).
-		t.count(st, "pools", pool, +1)
-		inUse++
-	}
-	sub, _ := st.ent.Subscription(pool)
-	over := max(0, inUse-sub.Quantity)
-	out.Pool, out.InUse, out.Cap, out.Overage = pool, &inUse, &limit, &over
-	return nil
 }
 
 // ended is a presence that just ended.
@@ -257,7 +125,7 @@ func (t *tx) afterEnd(es []ended) error {
 // together are written together, one statement for many, and each is
 // acknowledged only once written: an acknowledged extension survives a crash.
 func (s *Store) Heartbeat(ctx context.Context, account, id string) (seatkeeper.Session, error) {
-	return s.beats.beat(ctx, account, id)
+	return s.beat(ctx, account, id)
 }
 
 // EndSession implements seatkeeper.PresenceService.

@@ -403,11 +403,12 @@ func noRoomAt(t *tx, c counter, room int) error {
 	return &roomError{c, seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken (%d)", c.license, limit)}
 }
 
-// rowsOf writes "(?, …), (?, …)" for the rows and appends their values.
-func rowsOf(rows [][]any, args *[]any) string {
+// rowsOf writes "(?, …), (?, …)" for the rows and appends their values;
+// each row ends with the literals, if any.
+func rowsOf(rows [][]any, args *[]any, literals ...string) string {
 	out := make([]string, len(rows))
 	for i, r := range rows {
-		out[i] = "(" + strings.TrimSuffix(strings.Repeat("?, ", len(r)), ", ") + ")"
+		out[i] = "(" + strings.Join(append(slices.Repeat([]string{"?"}, len(r)), literals...), ", ") + ")"
 		*args = append(*args, r...)
 	}
 	return strings.Join(out, ", ")
@@ -497,9 +498,8 @@ func (s *Store) read(ctx context.Context, fn func(*tx) error) error {
 // moment, each in a savepoint so that one refused change does not undo the
 // others, then commits once for all of them.
 type writer struct {
-	db    *sql.DB
-	queue chan *writeOp
-	done  chan struct{}
+	db *sql.DB
+	*batcher[*writeOp]
 }
 
 type writeOp struct {
@@ -520,19 +520,15 @@ type writeOp struct {
 const maxBatch = 128
 
 func newWriter(db *sql.DB) *writer {
-	w := &writer{db: db, queue: make(chan *writeOp, 4096), done: make(chan struct{})}
-	go w.loop()
+	w := &writer{db: db}
+	w.batcher = newBatcher(maxBatch, w.run)
 	return w
 }
 
 func (w *writer) do(ctx context.Context, s *Store, fn func(*tx) error) error {
 	op := &writeOp{ctx: ctx, s: s, fn: fn, ready: make(chan struct{})}
-	select {
-	case w.queue <- op:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-w.done:
-		return errors.New("store closed")
+	if err := w.submit(ctx, op); err != nil {
+		return err
 	}
 	<-op.ready // once queued, the op runs: wait for its outcome even if ctx ends
 	if op.err != nil {
@@ -542,32 +538,6 @@ func (w *writer) do(ctx context.Context, s *Store, fn func(*tx) error) error {
 		f()
 	}
 	return nil
-}
-
-func (w *writer) close() {
-	close(w.done)
-}
-
-func (w *writer) loop() {
-	for {
-		var batch []*writeOp
-		select {
-		case op := <-w.queue:
-			batch = append(batch, op)
-		case <-w.done:
-			return
-		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case op := <-w.queue:
-				batch = append(batch, op)
-			default:
-				break drain
-			}
-		}
-		w.run(batch)
-	}
 }
 
 func (w *writer) run(batch []*writeOp) {

@@ -77,25 +77,59 @@ func removeSource[K comparable](m map[K]map[string]bool, k K, source string) boo
 	return true
 }
 
+// userColumns are the columns of a user row read by loadUser, with their
+// assignments and roles folded in.
+const userColumns = `user_name, email, display_name, external_id, active, created_at, updated_at,
+	(SELECT string_agg(a.license || '/' || a.source, ',') FROM assignments a WHERE a.account = u.account AND a.user_id = u.id),
+	(SELECT string_agg(r.service || '/' || r.role || '/' || r.source, ',') FROM user_roles r WHERE r.account = u.account AND r.user_id = u.id)`
+
 // loadUser reads a user in a write transaction, locking their row so that
 // concurrent changes to one user are serialized.
 func (t *tx) loadUser(account, id string) (*userState, error) {
-	u := &userState{lic: map[string]map[string]bool{}, roles: map[entitlement.RoleRef]map[string]bool{}}
-	var created, updated int64
-	var lics, roles sql.NullString
 	// One round trip: the user row (locked in a write) with its
 	// assignments and roles folded in.
-	err := t.queryRow(`SELECT user_name, email, display_name, external_id, active, created_at, updated_at,
-		(SELECT string_agg(a.license || '/' || a.source, ',') FROM assignments a WHERE a.account = u.account AND a.user_id = u.id),
-		(SELECT string_agg(r.service || '/' || r.role || '/' || r.source, ',') FROM user_roles r WHERE r.account = u.account AND r.user_id = u.id)
-		FROM users u WHERE u.account = ? AND u.id = ?`+t.forUpdate(), account, id).
-		Scan(&u.u.UserName, &u.u.Email, &u.u.DisplayName, &u.u.ExternalID, &u.u.Active, &created, &updated, &lics, &roles)
-	u.u.Account, u.u.ID = account, id
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	u, err := scanUser(t.queryRow(`SELECT `+userColumns+` FROM users u WHERE u.account = ? AND u.id = ?`+t.forUpdate(), account, id), account, id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return u, nil
-	case err != nil:
+	}
+	return u, err
+}
+
+// loadUsers is loadUser for many users (account and id pairs) in one
+// round trip, locked in one order. Users that do not exist are missing
+// from the answer.
+func (t *tx) loadUsers(keys [][]any) (map[[2]string]*userState, error) {
+	out := map[[2]string]*userState{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	var args []any
+	rows, err := t.query(`SELECT u.account, u.id, `+userColumns+` FROM users u WHERE (u.account, u.id) IN (VALUES `+rowsOf(keys, &args)+`)
+		ORDER BY u.account, u.id`+t.forUpdate(), args...)
+	if err != nil {
 		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var account, id string
+		u, err := scanUser(rows, "", "", &account, &id)
+		if err != nil {
+			return nil, err
+		}
+		u.u.Account, u.u.ID = account, id
+		out[[2]string{account, id}] = u
+	}
+	return out, rows.Err()
+}
+
+// scanUser scans userColumns, after the destinations in first.
+func scanUser(row interface{ Scan(...any) error }, account, id string, first ...any) (*userState, error) {
+	u := &userState{lic: map[string]map[string]bool{}, roles: map[entitlement.RoleRef]map[string]bool{}}
+	u.u.Account, u.u.ID = account, id
+	var created, updated int64
+	var lics, roles sql.NullString
+	if err := row.Scan(append(first, &u.u.UserName, &u.u.Email, &u.u.DisplayName, &u.u.ExternalID, &u.u.Active, &created, &updated, &lics, &roles)...); err != nil {
+		return u, err
 	}
 	u.exists = true
 	u.u.CreatedAt, u.u.UpdatedAt = fromMicros(created), fromMicros(updated)

@@ -1,0 +1,72 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+)
+
+// batcher gathers requests of one kind (heartbeats, sign-ins) and hands
+// every one waiting when the previous batch finishes to run, together:
+// many requests become a few statements of one write.
+type batcher[T any] struct {
+	queue   chan T
+	done    chan struct{} // closed by close
+	stopped chan struct{} // closed when the loop has run what was queued
+	max     int
+	run     func([]T)
+}
+
+func newBatcher[T any](max int, run func([]T)) *batcher[T] {
+	b := &batcher[T]{queue: make(chan T, 8192), done: make(chan struct{}), stopped: make(chan struct{}), max: max, run: run}
+	go b.loop()
+	return b
+}
+
+// submit queues x; once queued, run will see it.
+func (b *batcher[T]) submit(ctx context.Context, x T) error {
+	select {
+	case b.queue <- x:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.done:
+		return errors.New("store closed")
+	}
+}
+
+func (b *batcher[T]) loop() {
+	defer close(b.stopped)
+	for {
+		var batch []T
+		select {
+		case x := <-b.queue:
+			batch = append(batch, x)
+		case <-b.done:
+			// What was queued before close is still answered.
+			for {
+				select {
+				case x := <-b.queue:
+					b.run([]T{x})
+				default:
+					return
+				}
+			}
+		}
+	drain:
+		for len(batch) < b.max {
+			select {
+			case x := <-b.queue:
+				batch = append(batch, x)
+			default:
+				break drain
+			}
+		}
+		b.run(batch)
+	}
+}
+
+// close stops the loop once what is queued has run.
+func (b *batcher[T]) close() {
+	close(b.done)
+	<-b.stopped
+}

@@ -1,0 +1,330 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+)
+
+// signIn is a sign-in waiting for its batch (see batcher): the sign-ins
+// arriving together are admitted by one write, in a few statements for
+// all of them, instead of a few each.
+type signIn struct {
+	ctx                               context.Context
+	account, user, kind, key, request string
+
+	pool     string
+	out      seatkeeper.Session
+	replayed bool
+	err      error
+	ready    chan struct{}
+}
+
+const maxSignIns = 256
+
+// StartSession implements seatkeeper.PresenceService.
+func (s *Store) StartSession(ctx context.Context, by seatkeeper.Actor, account, user, kind, key, request string) (seatkeeper.Session, bool, error) {
+	x := &signIn{ctx: ctx, account: account, user: user, kind: kind, key: key, request: request, ready: make(chan struct{})}
+	switch kind {
+	case seatkeeper.KindWorkSession, seatkeeper.KindPortal, seatkeeper.KindAPI:
+	default:
+		return x.out, false, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid session",
+			Fields: []seatkeeper.FieldError{{Field: "kind", Message: "must be work_session, portal or api"}}}
+	}
+	if err := s.signIns.submit(ctx, x); err != nil {
+		return x.out, false, err
+	}
+	<-x.ready
+	return x.out, x.replayed, x.err
+}
+
+// runSignIns admits a batch in rounds in which no user and no
+// idempotency key comes twice, so that a later sign-in of a user sees the
+// earlier one, as if they had come one after the other.
+func (s *Store) runSignIns(batch []*signIn) {
+	for len(batch) > 0 {
+		var round, rest []*signIn
+		seen := map[string]bool{}
+		for _, x := range batch {
+			u, k := "u\x00"+x.account+"\x00"+x.user, "k\x00"+x.account+"\x00"+x.key
+			if seen[u] || (x.key != "" && seen[k]) {
+				rest = append(rest, x)
+				continue
+			}
+			seen[u], seen[k] = true, true
+			round = append(round, x)
+		}
+		s.signInRound(round)
+		batch = rest
+	}
+}
+
+func (s *Store) signInRound(round []*signIn) {
+	var err error
+	for attempt := 0; ; attempt++ {
+		err = s.write(context.Background(), func(t *tx) error { return t.startSessions(round) })
+		// The pools had room for this round when read, but other
+		// processes took it before the round's places were settled:
+		// nothing was written; read them again.
+		if seatkeeper.ErrorCode(err) != seatkeeper.EPoolExhausted || attempt == 4 {
+			break
+		}
+	}
+	if err != nil && len(round) > 1 && seatkeeper.ErrorCode(err) == "" {
+		// A failure of the round as a whole (an idempotency key another
+		// process stored at the same moment, say) is each one's own:
+		// run them one by one.
+		for _, x := range round {
+			s.signInRound([]*signIn{x})
+		}
+		return
+	}
+	for _, x := range round {
+		if err != nil {
+			x.out, x.replayed, x.err = seatkeeper.Session{}, false, err
+		}
+		close(x.ready)
+	}
+}
+
+// startSessions starts a session for each sign-in of the round that may
+// have one, and sets each one's answer. A user not yet signed in to their
+// pool takes a place in it (R4) or is refused with pool_exhausted, which
+// the ledger meters; one who is adds a presence (R5).
+func (t *tx) startSessions(round []*signIn) error {
+	now := t.s.Now().UTC().Truncate(time.Microsecond)
+	states := map[string]*acctState{}
+	var live []*signIn
+	for _, x := range round {
+		x.out, x.replayed, x.err, x.pool = seatkeeper.Session{}, false, nil, ""
+		if x.err = x.ctx.Err(); x.err != nil {
+			continue
+		}
+		st, err := t.state(x.account)
+		if seatkeeper.ErrorCode(err) == seatkeeper.ENotFound {
+			x.err = err
+			continue
+		} else if err != nil {
+			return err
+		}
+		states[x.account] = st
+		live = append(live, x)
+	}
+	keys := make([][]any, len(live))
+	for i, x := range live {
+		keys[i] = []any{x.account, x.user}
+	}
+	// The users first, locked: a repeat of an idempotent request waits
+	// here for the first to commit, and then finds its answer.
+	users, err := t.loadUsers(keys)
+	if err != nil {
+		return err
+	}
+	if err := t.replays(live); err != nil {
+		return err
+	}
+	var pooled []*signIn
+	for _, x := range live {
+		u := users[[2]string{x.account, x.user}]
+		switch {
+		case x.err != nil || x.replayed:
+			continue
+		case u == nil:
+			x.err = seatkeeper.Errorf(seatkeeper.ENotFound, "no user %q", x.user)
+			continue
+		case !u.u.Active:
+			x.err = seatkeeper.Errorf(seatkeeper.EUserInactive, "the user is inactive and cannot sign in")
+			continue
+		}
+		st := states[x.account]
+		x.out = seatkeeper.Session{ID: seatkeeper.NewID("ses_"), User: x.user, Kind: x.kind, StartedAt: now, ExpiresAt: now.Add(st.timeout(x.kind))}
+		if x.pool = st.poolOf(u); x.pool != "" {
+			pooled = append(pooled, x)
+		}
+	}
+	if err := t.admitAll(states, pooled, now); err != nil {
+		return err
+	}
+	var sessions, answers [][]any
+	for _, x := range live {
+		if x.err != nil || x.replayed {
+			continue
+		}
+		timeout := x.out.ExpiresAt.Sub(now)
+		sessions = append(sessions, []any{x.out.ID, x.account, x.user, x.kind, x.pool, micros(now), micros(now), micros(x.out.ExpiresAt), timeout.Microseconds()})
+		t.stampedEvent(x.account, seatkeeper.EventPresenceStart, x.user, x.pool, x.kind, x.out.ID)
+		if x.key != "" {
+			body, _ := json.Marshal(x.out)
+			answers = append(answers, []any{x.account, x.key, x.request, string(body), micros(now)})
+		}
+		if err := t.changed(x.account, x.user); err != nil {
+			return err
+		}
+	}
+	if len(sessions) > 0 {
+		var args []any
+		t.later("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, timeout) VALUES "+rowsOf(sessions, &args), args...)
+	}
+	if len(answers) > 0 {
+		var args []any
+		t.later("INSERT INTO idempotency (account, key, request, body, created_at, status) VALUES "+rowsOf(answers, &args, "201"), args...)
+	}
+	return nil
+}
+
+// replays answers the sign-ins whose Idempotency-Key was used before: the
+// same request gets the first answer, another one a conflict.
+func (t *tx) replays(xs []*signIn) error {
+	var keys [][]any
+	for _, x := range xs {
+		if x.key != "" && x.err == nil {
+			keys = append(keys, []any{x.account, x.key})
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	var args []any
+	rows, err := t.query("SELECT account, key, request, body FROM idempotency WHERE (account, key) IN (VALUES "+rowsOf(keys, &args)+")", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type answer struct{ request, body string }
+	found := map[[2]string]answer{}
+	for rows.Next() {
+		var account, key string
+		var a answer
+		if err := rows.Scan(&account, &key, &a.request, &a.body); err != nil {
+			return err
+		}
+		found[[2]string{account, key}] = a
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, x := range xs {
+		a, ok := found[[2]string{x.account, x.key}]
+		switch {
+		case x.key == "" || x.err != nil || !ok:
+		case a.request != x.request:
+			x.err = seatkeeper.Errorf(seatkeeper.EConflict, "Idempotency-Key %q was used for another request", x.key)
+		default:
+			x.replayed = true
+			if err := json.Unmarshal([]byte(a.body), &x.out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// admitAll gives each sign-in into a pool a place, in the order they came,
+// while the pool has room (R4): a user already signed in needs none (R5).
+// When a pool looks full, its sessions whose time ran out are ended first,
+// at their expiry, so that the count is exact. The places are taken when
+// the writer settles the batch; the refused are told pool_exhausted.
+func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time) error {
+	if len(xs) == 0 {
+		return nil
+	}
+	type pool struct{ inUse, limit int }
+	pools := map[counter]*pool{}
+	var users, keys [][]any
+	for _, x := range xs {
+		users = append(users, []any{x.account, x.pool, x.user})
+		if c := (counter{"pools", x.account, x.pool}); pools[c] == nil {
+			pools[c] = &pool{}
+			keys = append(keys, []any{x.account, x.pool})
+		}
+	}
+	// Each user's presences in the pool, this one counted: one means this
+	// sign-in is their first. The row stays locked to the commit.
+	var args []any
+	upsert := `INSERT INTO pool_users (account, license, user_id, presences) VALUES ` + rowsOf(users, &args, "1") + `
+		ON CONFLICT (account, license, user_id) DO UPDATE SET presences = pool_users.presences + 1
+		RETURNING account, license, user_id, presences`
+	presences := map[[3]string]int{}
+	scan := func(q string, args []any) error {
+		rows, err := t.query(q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var account, license, user string
+			var a, b int
+			if err := rows.Scan(&account, &license, &user, &a, &b); err != nil {
+				return err
+			}
+			if p := pools[counter{"pools", account, license}]; user == "" && p != nil {
+				p.inUse, p.limit = a, b
+			} else {
+				presences[[3]string{account, license, user}] = a
+			}
+		}
+		return rows.Err()
+	}
+	poolsQ := `SELECT account, license, '', in_use, cap FROM pools WHERE (account, license) IN (VALUES ` + rowsOf(keys, &args) + `)`
+	if t.s.postgres {
+		// One round trip for both.
+		if err := scan(`WITH pu AS (`+upsert+`) SELECT account, license, user_id, presences, 0 FROM pu UNION ALL `+poolsQ, args); err != nil {
+			return err
+		}
+	} else {
+		n := 3 * len(users)
+		if err := scan(upsert+", 0", args[:n]); err != nil {
+			return err
+		}
+		if err := scan(poolsQ, args[n:]); err != nil {
+			return err
+		}
+	}
+	for c, p := range pools {
+		if t.deferCounts && t.batch != nil {
+			p.inUse += t.batch.pending[c] // earlier writes of this batch
+		}
+		p.inUse += t.counts[c]
+	}
+	var refused [][]any
+	reaped := map[counter]bool{}
+	for _, x := range xs {
+		c := counter{"pools", x.account, x.pool}
+		p := pools[c]
+		first := presences[[3]string{x.account, x.pool, x.user}] == 1
+		if first && p.inUse >= p.limit && !reaped[c] {
+			reaped[c] = true
+			before := t.counts[c]
+			if _, err := t.endExpired("account = ? AND pool = ?", now, x.account, x.pool); err != nil {
+				return err
+			}
+			p.inUse += t.counts[c] - before
+		}
+		if first && p.inUse >= p.limit {
+			x.err = &seatkeeper.Error{Code: seatkeeper.EPoolExhausted,
+				Message: fmt.Sprintf("the %s pool is full: %d users signed in, cap %d", x.pool, p.inUse, p.limit),
+				Extra:   map[string]any{"in_use": p.inUse, "cap": p.limit, "license": x.pool}}
+			refused = append(refused, []any{x.account, x.pool, x.user})
+			// The refusal itself is metered: the usage report counts denials.
+			t.eventAt(now, x.account, seatkeeper.EventPresenceDenied, x.user, x.pool, x.kind, "", "", 0)
+			continue
+		}
+		if first {
+			t.count(states[x.account], "pools", x.pool, +1)
+			p.inUse++
+		}
+		sub, _ := states[x.account].ent.Subscription(x.pool)
+		inUse, limit, over := p.inUse, p.limit, max(0, p.inUse-sub.Quantity)
+		x.out.Pool, x.out.InUse, x.out.Cap, x.out.Overage = x.pool, &inUse, &limit, &over
+	}
+	if len(refused) > 0 {
+		var args []any
+		if _, err := t.exec("DELETE FROM pool_users WHERE presences = 1 AND (account, license, user_id) IN (VALUES "+rowsOf(refused, &args)+")", args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

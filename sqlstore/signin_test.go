@@ -1,0 +1,146 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/sqlstore"
+	"github.com/seatkeeper/seatkeeper/sqlstore/sqlstoretest"
+)
+
+// TestR4_R5_BatchedSignIns: sign-ins are admitted a batch at a time. Many
+// at once, through two stores on PostgreSQL, with users signing in several
+// times over (R5), some of them concurrently, and idempotency keys sent
+// again: the pool fills to exactly Q + A users and never beyond (R4), a
+// user once in is never refused, every refusal is metered, and a repeated
+// key answers the first session without starting another.
+func TestR4_R5_BatchedSignIns(t *testing.T) {
+	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+		s := sqlstoretest.Open(t, dsn)
+		const q, a, users = 15, 5, 60
+		poolAccount(t, s, q, a, users)
+		stores := []*sqlstore.Store{s}
+		if dsn != "" {
+			stores = append(stores, sqlstoretest.Open(t, dsn))
+		}
+		type result struct {
+			user, key string
+			id        string
+			replayed  bool
+			code      string
+		}
+		var (
+			mu      sync.Mutex
+			results []result
+			wg      sync.WaitGroup
+		)
+		rng := rand.New(rand.NewPCG(4, 2))
+		type attempt struct{ user, key, kind string }
+		var attempts []attempt
+		for range 240 {
+			x := attempt{user: fmt.Sprintf("u%d", rng.IntN(users)), kind: []string{"work_session", "portal", "api"}[rng.IntN(3)]}
+			if rng.IntN(3) == 0 {
+				x.key = fmt.Sprintf("k%d", rng.IntN(40)) // keys come back, not always for the same request
+			}
+			attempts = append(attempts, x)
+		}
+		for i, x := range attempts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req := sqlstore.RequestHash(x.user, x.kind)
+				sess, replayed, err := stores[i%len(stores)].StartSession(context.Background(), operator, "acme", x.user, x.kind, x.key, req)
+				mu.Lock()
+				defer mu.Unlock()
+				results = append(results, result{x.user + "/" + x.kind, x.key, sess.ID, replayed, code(err)})
+				switch code(err) {
+				case "", seatkeeper.EPoolExhausted, seatkeeper.EConflict:
+				default:
+					t.Errorf("sign-in of %s: %v", x.user, err)
+				}
+			}()
+		}
+		wg.Wait()
+
+		started, refused := map[string]bool{}, 0
+		admitted := map[string]bool{} // users
+		byKey := map[string]result{}
+		for _, r := range results {
+			u := userOf(r.user)
+			switch r.code {
+			case "":
+				admitted[u] = true
+				if !r.replayed {
+					if started[r.id] {
+						t.Errorf("session %s started twice", r.id)
+					}
+					started[r.id] = true
+				}
+				if r.key != "" {
+					if first, ok := byKey[r.key]; ok && first.id != r.id {
+						t.Errorf("key %s answered %s and %s", r.key, first.id, r.id)
+					} else if !ok {
+						byKey[r.key] = r
+					}
+				}
+			case seatkeeper.EPoolExhausted:
+				refused++
+			}
+		}
+		if len(admitted) != q+a {
+			t.Errorf("%d users admitted, want the pool's cap %d", len(admitted), q+a)
+		}
+		for _, r := range results {
+			if r.code == seatkeeper.EPoolExhausted && admitted[userOf(r.user)] {
+				// Refused while in would break R5; refused before getting
+				// in is impossible once the pool is full, as it stays full.
+				t.Errorf("%s was refused but is signed in", r.user)
+			}
+		}
+		ctx := context.Background()
+		live, _ := s.Sessions(ctx, "acme", "")
+		if len(live) != len(started) {
+			t.Errorf("%d live sessions, %d started", len(live), len(started))
+		}
+		pools, _ := s.Pools(ctx, "acme")
+		if len(pools) != 1 || pools[0].InUse != q+a {
+			t.Errorf("pools %+v, want %d in use", pools, q+a)
+		}
+		events, _ := s.UsageEvents(ctx, "acme", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		denied := 0
+		for _, e := range events {
+			if e.Type == seatkeeper.EventPresenceDenied {
+				denied++
+			}
+		}
+		if denied != refused {
+			t.Errorf("%d presence.denied events, %d refusals", denied, refused)
+		}
+		// A full pool refuses a newcomer and admits a member again.
+		var out, in string
+		for i := range users {
+			if u := fmt.Sprintf("u%d", i); !admitted[u] && out == "" {
+				out = u
+			} else if admitted[u] && in == "" {
+				in = u
+			}
+		}
+		if _, err := signIn(s, out, "portal"); code(err) != seatkeeper.EPoolExhausted {
+			t.Errorf("newcomer %s in a full pool: %v", out, err)
+		}
+		if _, err := signIn(s, in, "portal"); err != nil {
+			t.Errorf("member %s in a full pool: %v", in, err)
+		}
+	})
+}
+
+func userOf(userKind string) string {
+	u, _, _ := strings.Cut(userKind, "/")
+	return u
+}
