@@ -34,9 +34,10 @@ type Store struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	writer   *writer           // one goroutine committing batches of writes
-	beats    *batcher[*beat]   // heartbeats, batched into one statement
-	signIns  *batcher[*signIn] // sign-ins, admitted a batch at a time
+	writer   *writer            // one goroutine committing batches of writes
+	beats    *batcher[*beat]    // heartbeats, batched into one statement
+	signIns  *batcher[*signIn]  // sign-ins, admitted a batch at a time
+	signOuts *batcher[*signOut] // sign-outs, ended a batch at a time
 	accounts accountCache
 
 	stmtMu      sync.Mutex
@@ -93,6 +94,7 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 	s.writer = newWriter(s.db)
 	s.beats = newBatcher(maxBeats, s.runBeats)
 	s.signIns = newBatcher(maxSignIns, s.runSignIns)
+	s.signOuts = newBatcher(maxSignOuts, s.runSignOuts)
 	if err := s.db.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("connect: %w", err)
@@ -115,6 +117,7 @@ func (s *Store) Close() error {
 	}
 	s.beats.close()
 	s.signIns.close()
+	s.signOuts.close()
 	s.writer.close()
 	s.stmtMu.Lock()
 	s.stmtsClosed = true

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -91,8 +93,11 @@ func (t *tx) endExpired(cond string, now time.Time, args ...any) ([]ended, error
 }
 
 // afterEnd records ended presences: the ledger says when each ended, and a
-// user whose last presence in a pool ended frees a place (R5).
+// user whose last presence in a pool ended frees a place (R5). However
+// many ended, the pool places are two statements.
 func (t *tx) afterEnd(es []ended) error {
+	left := map[[3]string]int{} // presences ended, by user and pool
+	var order [][3]string
 	for _, e := range es {
 		if e.expired {
 			t.eventAt(e.at, e.account, seatkeeper.EventPresenceEnd, e.user, e.pool, e.kind, e.id, "", 0) // R6: at its expiry
@@ -102,21 +107,54 @@ func (t *tx) afterEnd(es []ended) error {
 		if err := t.changed(e.account, e.user); err != nil {
 			return err
 		}
-		if e.pool == "" {
-			continue
+		if e.pool != "" {
+			k := [3]string{e.account, e.pool, e.user}
+			if left[k] == 0 {
+				order = append(order, k)
+			}
+			left[k]++
 		}
-		var left int
-		if err := t.queryRow("UPDATE pool_users SET presences = presences - 1 WHERE account = ? AND license = ? AND user_id = ? RETURNING presences",
-			e.account, e.pool, e.user).Scan(&left); err != nil {
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	// One order for the rows locked, in every statement that locks several.
+	slices.SortFunc(order, func(a, b [3]string) int { return slices.Compare(a[:], b[:]) })
+	rows := make([]string, len(order))
+	var args []any
+	for i, k := range order {
+		rows[i] = "(?, ?, ?, CAST(? AS INTEGER))"
+		args = append(args, k[0], k[1], k[2], left[k])
+	}
+	values := strings.Join(rows, ", ")
+	rs, err := t.query(`UPDATE pool_users SET presences = presences - v.column4 FROM (VALUES `+values+`) AS v
+		WHERE pool_users.account = v.column1 AND pool_users.license = v.column2 AND pool_users.user_id = v.column3
+		RETURNING pool_users.account, pool_users.license, pool_users.user_id, pool_users.presences`, args...)
+	if err != nil {
+		return err
+	}
+	var gone [][]any
+	for rs.Next() {
+		var k [3]string
+		var n int
+		if err := rs.Scan(&k[0], &k[1], &k[2], &n); err != nil {
+			rs.Close()
 			return err
 		}
-		if left > 0 {
-			continue
+		if n <= 0 {
+			gone = append(gone, []any{k[0], k[1], k[2]})
 		}
-		if _, err := t.exec("DELETE FROM pool_users WHERE account = ? AND license = ? AND user_id = ?", e.account, e.pool, e.user); err != nil {
-			return err
-		}
-		t.countIn(e.account, "pools", e.pool, -1)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil || len(gone) == 0 {
+		return err
+	}
+	args = args[:0]
+	if _, err := t.exec("DELETE FROM pool_users WHERE presences <= 0 AND (account, license, user_id) IN (VALUES "+rowsOf(gone, &args)+")", args...); err != nil {
+		return err
+	}
+	for _, k := range gone {
+		t.countIn(k[0].(string), "pools", k[1].(string), -1)
 	}
 	return nil
 }
@@ -128,19 +166,70 @@ func (s *Store) Heartbeat(ctx context.Context, account, id string) (seatkeeper.S
 	return s.beat(ctx, account, id)
 }
 
+// signOut is a sign-out waiting for its batch (see batcher): the
+// sign-outs arriving together end their sessions in one statement.
+type signOut struct {
+	ctx         context.Context
+	account, id string
+	err         error
+	ready       chan struct{}
+}
+
+const maxSignOuts = 256
+
 // EndSession implements seatkeeper.PresenceService.
 func (s *Store) EndSession(ctx context.Context, by seatkeeper.Actor, account, id string) error {
-	return s.write(ctx, func(t *tx) error {
-		if _, err := t.state(account); err != nil {
-			return err
+	x := &signOut{ctx: ctx, account: account, id: id, ready: make(chan struct{})}
+	if err := s.signOuts.submit(ctx, x); err != nil {
+		return err
+	}
+	<-x.ready
+	return x.err
+}
+
+// runSignOuts ends the batch's live sessions now. A session that is not
+// live (or comes twice) gets session_ended or not_found.
+func (s *Store) runSignOuts(batch []*signOut) {
+	ended := map[[2]string]bool{}
+	err := s.write(context.Background(), func(t *tx) error {
+		clear(ended)
+		var keys [][]any
+		seen := map[[2]string]bool{}
+		for _, x := range batch {
+			_, x.err = t.state(x.account)
+			if code := seatkeeper.ErrorCode(x.err); code == "" && x.err != nil {
+				return x.err
+			}
+			if k := [2]string{x.id, x.account}; x.err == nil && !seen[k] {
+				seen[k] = true
+				keys = append(keys, []any{x.id, x.account})
+			}
+		}
+		if len(keys) == 0 {
+			return nil
 		}
 		now := micros(s.Now())
-		es, err := t.endSessions("ended_at = ?, end_reason = 'ended'", "id = ? AND account = ? AND "+notEnded+" AND expires_at > ?", now, id, account, now)
-		if err != nil || len(es) > 0 {
-			return err
+		args := []any{now}
+		in := rowsOf(keys, &args)
+		es, err := t.endSessions("ended_at = ?, end_reason = 'ended'", "(id, account) IN (VALUES "+in+") AND "+notEnded+" AND expires_at > ?", append(args, now)...)
+		for _, e := range es {
+			ended[[2]string{e.id, e.account}] = true
 		}
-		return t.sessionGone(account, id)
+		return err
 	})
+	for _, x := range batch {
+		k := [2]string{x.id, x.account}
+		switch {
+		case err != nil:
+			x.err = err
+		case x.err != nil:
+		case ended[k]:
+			delete(ended, k) // the first sign-out of a session ends it
+		default:
+			x.err = s.gone(x.ctx, x.account, x.id)
+		}
+		close(x.ready)
+	}
 }
 
 // sessionGone is the error for a session that is not live: session_ended

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -242,7 +243,11 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 		}
 	}
 	// Each user's presences in the pool, this one counted: one means this
-	// sign-in is their first. The row stays locked to the commit.
+	// sign-in is their first. The rows stay locked to the commit; they are
+	// locked in one order, as in afterEnd.
+	slices.SortFunc(users, func(a, b []any) int {
+		return slices.Compare([]string{a[0].(string), a[1].(string), a[2].(string)}, []string{b[0].(string), b[1].(string), b[2].(string)})
+	})
 	var args []any
 	upsert := `INSERT INTO pool_users (account, license, user_id, presences) VALUES ` + rowsOf(users, &args, "1") + `
 		ON CONFLICT (account, license, user_id) DO UPDATE SET presences = pool_users.presences + 1

@@ -19,7 +19,8 @@ import (
 // times over (R5), some of them concurrently, and idempotency keys sent
 // again: the pool fills to exactly Q + A users and never beyond (R4), a
 // user once in is never refused, every refusal is metered, and a repeated
-// key answers the first session without starting another.
+// key answers the first session without starting another. Then everyone
+// signs out, twice at once: each session ends once and the pool empties.
 func TestR4_R5_BatchedSignIns(t *testing.T) {
 	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
 		s := sqlstoretest.Open(t, dsn)
@@ -136,6 +137,50 @@ func TestR4_R5_BatchedSignIns(t *testing.T) {
 		}
 		if _, err := signIn(s, in, "portal"); err != nil {
 			t.Errorf("member %s in a full pool: %v", in, err)
+		}
+
+		// Everyone signs out, every session twice at once: one sign-out
+		// ends it, the other is told it has ended; the pool empties.
+		live, _ = s.Sessions(ctx, "acme", "")
+		ends := map[string]int{}
+		for i, x := range append(live, live...) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := stores[i%len(stores)].EndSession(ctx, operator, "acme", x.ID)
+				mu.Lock()
+				defer mu.Unlock()
+				switch code(err) {
+				case "":
+					ends[x.ID]++
+				case seatkeeper.ESessionEnded:
+				default:
+					t.Errorf("sign-out of %s: %v", x.ID, err)
+				}
+			}()
+		}
+		wg.Wait()
+		for _, x := range live {
+			if ends[x.ID] != 1 {
+				t.Errorf("session %s ended %d times", x.ID, ends[x.ID])
+			}
+		}
+		if pools, _ := s.Pools(ctx, "acme"); pools[0].InUse != 0 {
+			t.Errorf("%d in use after everyone signed out", pools[0].InUse)
+		}
+		events, _ = s.UsageEvents(ctx, "acme", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		ended := 0
+		for _, e := range events {
+			if e.Type == seatkeeper.EventPresenceEnd {
+				ended++
+			}
+		}
+		if ended != len(live) {
+			t.Errorf("%d presence.end events for %d sessions", ended, len(live))
+		}
+		// The places are free again: a newcomer gets in.
+		if _, err := signIn(s, out, "portal"); err != nil {
+			t.Errorf("newcomer %s in an empty pool: %v", out, err)
 		}
 	})
 }

@@ -224,10 +224,17 @@ func (t *tx) flushStamped() error {
 		e[1] = now
 	}
 	var args []any
-	if _, err := t.exec(eventInsert+rowsOf(t.stamped, &args), args...); err != nil {
+	q := eventInsert + rowsOf(t.stamped, &args)
+	spans := presenceSpans(t.stamped)
+	if t.s.postgres && len(spans) > 0 && len(spans) <= presencesChunk {
+		// One round trip: the events and their presences.
+		numbering, merging := presencesSQL(spanUsers(spans), spans, "k", &args)
+		q, spans = "WITH e AS ("+q+"), k AS ("+numbering+") "+merging, nil
+	}
+	if _, err := t.exec(q, args...); err != nil {
 		return err
 	}
-	err := t.syncPresences(t.stamped)
+	err := t.syncSpans(spans)
 	t.stamped = nil
 	return err
 }
