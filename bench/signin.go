@@ -134,6 +134,27 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 			fmt.Fprintf(cfg.Out, "pgbench one-row UPDATE, %d clients: %.0f tps (the hot-row ceiling of this server)\n", cfg.Clients, rate)
 		}
 	}
+
+	// The machine's own ceiling for the heartbeat load: a bare net/http
+	// handler answering a heartbeat-sized body, the same client, the same
+	// connections. Server processes sharing the machine share it.
+	body := []byte(`{"id":"ses_0123456789abcdef","user":"a000001","kind":"work_session","started_at":"2026-11-23T09:00:00Z","expires_at":"2026-11-23T09:03:00Z","pool":"essentials"}` + "\n")
+	bareURL, stopBare, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	if err != nil {
+		return err
+	}
+	defer stopBare()
+	bare := Run(ctx, fmt.Sprintf("bare net/http POST (%d clients)", cfg.BeatClients), NewClient(cfg.BeatClients), cfg.BeatClients, cfg.Duration,
+		func(ctx context.Context, c *http.Client, _ int) (bool, error) {
+			req, _ := http.NewRequestWithContext(ctx, "POST", bareURL, nil)
+			return true, expect(c.Do(req))(200)
+		})
+	fmt.Fprintln(cfg.Out, bare)
+	fmt.Fprintf(cfg.Out, "heartbeats against the bare handler: %.0f%% of its rate; its rate shared by %d server processes: %.0f/s each\n",
+		100*beats.Rate()/bare.Rate(), len(urls), bare.Rate()/float64(len(urls)))
 	if storm.Failed > 0 || beats.Failed > 0 || pacedR.Failed > 0 {
 		return fmt.Errorf("%d sign-ins, %d heartbeats and %d paced sign-ins failed", storm.Failed, beats.Failed, pacedR.Failed)
 	}

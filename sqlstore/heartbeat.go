@@ -2,7 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
+	"encoding/json"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -39,8 +39,7 @@ func (s *Store) runBeats(batch []*beat) {
 	found := map[string]seatkeeper.Session{}
 	bad := map[string]error{} // accounts that are gone
 	err := s.write(context.Background(), func(t *tx) error {
-		var rows []string
-		var args []any
+		var ids, accts []string
 		seen := map[string]bool{}
 		for _, x := range batch {
 			if _, checked := bad[x.account]; !checked {
@@ -51,21 +50,22 @@ func (s *Store) runBeats(batch []*beat) {
 				continue
 			}
 			seen[x.id+"\x00"+x.account] = true
-			rows = append(rows, "(CAST(? AS TEXT), CAST(? AS TEXT))")
-			args = append(args, x.id, x.account)
+			ids, accts = append(ids, x.id), append(accts, x.account)
 		}
-		if len(rows) == 0 {
+		if len(ids) == 0 {
 			return nil
 		}
-		values := `VALUES ` + strings.Join(rows, ", ")
-		if t.s.postgres {
-			// One statement text whatever the batch's size, so that the
-			// driver's prepared statement serves every batch.
-			ids, accts := make([]string, 0, len(args)/2), make([]string, 0, len(args)/2)
-			for i := 0; i < len(args); i += 2 {
-				ids, accts = append(ids, args[i].(string)), append(accts, args[i+1].(string))
+		// One statement text whatever the batch's size, so that one
+		// prepared statement serves every batch: two arrays on
+		// PostgreSQL, a JSON array of pairs on SQLite.
+		values, args := `SELECT * FROM unnest(?::text[], ?::text[])`, []any{ids, accts}
+		if !t.s.postgres {
+			pairs := make([][2]string, len(ids))
+			for i := range ids {
+				pairs[i] = [2]string{ids[i], accts[i]}
 			}
-			values, args = `SELECT * FROM unnest(?::text[], ?::text[])`, []any{ids, accts}
+			js, _ := json.Marshal(pairs)
+			values, args = `SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)`, []any{string(js)}
 		}
 		q := `WITH v(id, account) AS (` + values + `)
 			UPDATE sessions SET last_seen = ?, expires_at = ? + timeout

@@ -34,7 +34,7 @@ func (c *clock) Add(d time.Duration) {
 
 // poolAccount makes an account with a concurrent Essentials pool of q
 // seats and allowance a, and n member users u0…u(n-1).
-func poolAccount(t *testing.T, s *sqlstore.Store, q, a, n int) {
+func poolAccount(t testing.TB, s *sqlstore.Store, q, a, n int) {
 	t.Helper()
 	ctx := context.Background()
 	mustAccount(t, s, "acme", "contact-center")
