@@ -199,6 +199,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 			identity = "INTEGER PRIMARY KEY"
 		}
 		text := strings.ReplaceAll(string(body), "{{identity}}", identity)
+		if s.postgres {
+			text = strings.ReplaceAll(text, "--postgres: ", "") // statements for PostgreSQL alone
+		}
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err

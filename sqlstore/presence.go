@@ -88,8 +88,10 @@ const notEnded = "coalesce(ended_at, -1) < 0"
 // time ran out by now (R6). The ended_at IS NULL guard makes each end
 // happen exactly once, whichever process gets there first.
 func (t *tx) endExpired(cond string, now time.Time, args ...any) ([]ended, error) {
+	// reap_at <= expires_at: the condition on it changes nothing but lets
+	// the indexes on it (not on expires_at, see migration 0011) find them.
 	return t.endSessions("ended_at = expires_at, end_reason = 'expired'",
-		cond+" AND ended_at IS NULL AND expires_at <= ?", append(args, micros(now))...)
+		cond+" AND ended_at IS NULL AND reap_at <= ? AND expires_at <= ?", append(args, micros(now), micros(now))...)
 }
 
 // afterEnd records ended presences: the ledger says when each ended, and a
@@ -342,7 +344,8 @@ func (s *Store) Pools(ctx context.Context, account string) ([]seatkeeper.Pool, e
 
 // Reap implements seatkeeper.PresenceService: it ends up to 1000 sessions
 // whose time ran out, at their expiry. Several processes may reap at once:
-// each session is ended by exactly one of them.
+// each session is ended by exactly one of them. Sessions found by reap_at
+// that heartbeats have extended get their reap_at moved up to their expiry.
 func (s *Store) Reap(ctx context.Context) (int, error) {
 	n := 0
 	err := s.write(ctx, func(t *tx) error {
@@ -350,8 +353,14 @@ func (s *Store) Reap(ctx context.Context) (int, error) {
 		if s.postgres {
 			lock = " FOR UPDATE SKIP LOCKED"
 		}
-		es, err := t.endExpired("id IN (SELECT id FROM sessions WHERE ended_at IS NULL AND expires_at <= ? ORDER BY expires_at LIMIT 1000"+lock+")", s.Now(), micros(s.Now()))
+		now := micros(s.Now())
+		es, err := t.endExpired("id IN (SELECT id FROM sessions WHERE ended_at IS NULL AND reap_at <= ? AND expires_at <= ? ORDER BY reap_at LIMIT 1000"+lock+")", s.Now(), now, now)
+		if err != nil {
+			return err
+		}
 		n = len(es)
+		// Sessions due that heartbeats extended: due again at their expiry.
+		_, err = t.exec("UPDATE sessions SET reap_at = expires_at WHERE id IN (SELECT id FROM sessions WHERE ended_at IS NULL AND reap_at <= ? AND expires_at > ? ORDER BY reap_at LIMIT 1000"+lock+")", now, now)
 		return err
 	})
 	return n, err

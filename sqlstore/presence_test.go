@@ -151,6 +151,15 @@ func TestR6_SessionEndsAtLastHeartbeatPlusTimeout(t *testing.T) {
 		if want := lastBeat.Add(180 * time.Second); !beat.ExpiresAt.Equal(want) {
 			t.Errorf("heartbeat expires_at %v, want %v", beat.ExpiresAt, want)
 		}
+		// Past the expiry it had before the heartbeat: the reaper finds it
+		// due but not expired, and leaves it live.
+		c.Add(100 * time.Second)
+		if n, err := s.Reap(context.Background()); n != 0 || err != nil {
+			t.Errorf("reaped %d (%v) a session extended by a heartbeat", n, err)
+		}
+		if live, _ := s.Sessions(context.Background(), "acme", "u0"); len(live) != 1 {
+			t.Errorf("%d live sessions after an early reap, want 1", len(live))
+		}
 		c.Add(10 * time.Minute) // silence; no request arrives
 
 		// Two processes reap at once (on PostgreSQL a second store on the

@@ -155,7 +155,7 @@ func (t *tx) startSessions(round []*signIn) error {
 			continue
 		}
 		timeout := x.out.ExpiresAt.Sub(now)
-		sessions = append(sessions, []any{x.out.ID, x.account, x.user, x.kind, x.pool, micros(now), micros(now), micros(x.out.ExpiresAt), timeout.Microseconds()})
+		sessions = append(sessions, []any{x.out.ID, x.account, x.user, x.kind, x.pool, micros(now), micros(now), micros(x.out.ExpiresAt), micros(x.out.ExpiresAt), timeout.Microseconds()})
 		t.stampedEvent(x.account, seatkeeper.EventPresenceStart, x.user, x.pool, x.kind, x.out.ID)
 		if x.key != "" {
 			body, _ := json.Marshal(x.out)
@@ -167,7 +167,7 @@ func (t *tx) startSessions(round []*signIn) error {
 	}
 	if len(sessions) > 0 {
 		var args []any
-		t.later("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, timeout) VALUES "+rowsOf(sessions, &args), args...)
+		t.later("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, reap_at, timeout) VALUES "+rowsOf(sessions, &args), args...)
 	}
 	if len(answers) > 0 {
 		var args []any

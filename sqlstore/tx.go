@@ -667,8 +667,16 @@ func (b *batchRun) settle(all []*writeOp) error {
 				sts[a] = st
 			}
 		}
-		if _, err := b.tx.Exec("SAVEPOINT settle"); err != nil {
-			return err
+		// One counter taken from and none freed: a refusal changes
+		// nothing, and there is nothing to go back to.
+		single := len(total) == 1
+		for _, d := range total {
+			single = single && d > 0
+		}
+		if !single {
+			if _, err := b.tx.Exec("SAVEPOINT settle"); err != nil {
+				return err
+			}
 		}
 		t := &tx{Tx: b.tx, ctx: context.Background(), s: batch[0].s, writing: true, counts: total, countSts: sts}
 		err := t.flush() // counters, then the stamped events of the settled writes
@@ -689,8 +697,10 @@ func (b *batchRun) settle(all []*writeOp) error {
 		}
 		// Undo whatever part of the counter changes went through, to
 		// measure the room that was there before them.
-		if _, err := b.tx.Exec("ROLLBACK TO settle"); err != nil {
-			return err
+		if !single {
+			if _, err := b.tx.Exec("ROLLBACK TO settle"); err != nil {
+				return err
+			}
 		}
 		var room int
 		if err := b.tx.QueryRow(t.s.rebind(counterSQL[full.table].room), full.account, full.license).Scan(&room); err != nil {
