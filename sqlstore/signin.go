@@ -3,9 +3,13 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/seatkeeper/seatkeeper"
 )
@@ -58,12 +62,12 @@ func (s *Store) runSignIns(batch []*signIn) {
 			seen[u], seen[k] = true, true
 			round = append(round, x)
 		}
-		s.signInRound(round)
+		s.signInRound(round, false)
 		batch = rest
 	}
 }
 
-func (s *Store) signInRound(round []*signIn) {
+func (s *Store) signInRound(round []*signIn, retried bool) {
 	var err error
 	for attempt := 0; ; attempt++ {
 		err = s.write(context.Background(), func(t *tx) error { return t.startSessions(round) })
@@ -74,12 +78,18 @@ func (s *Store) signInRound(round []*signIn) {
 			break
 		}
 	}
+	if keyTaken(err) && !retried {
+		// Another process stored an answer under this key since it was
+		// looked up: look again, to replay it or refuse the key.
+		s.signInRound(round, true)
+		return
+	}
 	if err != nil && len(round) > 1 && seatkeeper.ErrorCode(err) == "" {
 		// A failure of the round as a whole (an idempotency key another
 		// process stored at the same moment, say) is each one's own:
 		// run them one by one.
 		for _, x := range round {
-			s.signInRound([]*signIn{x})
+			s.signInRound([]*signIn{x}, retried)
 		}
 		return
 	}
@@ -332,4 +342,11 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 		}
 	}
 	return nil
+}
+
+// keyTaken reports a unique violation on an idempotency key: two processes
+// stored an answer under one key at once.
+func keyTaken(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && strings.Contains(pe.ConstraintName, "idempotency")
 }

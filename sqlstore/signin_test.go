@@ -189,3 +189,38 @@ func userOf(userKind string) string {
 	u, _, _ := strings.Cut(userKind, "/")
 	return u
 }
+
+// TestIdempotencyKeyAcrossProcesses: one key sent at the same moment for
+// two different requests, through two stores on PostgreSQL: one is
+// answered, the other refused as a conflict — never an internal error.
+func TestIdempotencyKeyAcrossProcesses(t *testing.T) {
+	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+		s := sqlstoretest.Open(t, dsn)
+		poolAccount(t, s, 100, 0, 2)
+		stores := []*sqlstore.Store{s, s}
+		if dsn != "" {
+			stores[1] = sqlstoretest.Open(t, dsn)
+		}
+		ctx := context.Background()
+		for i := range 30 {
+			key := fmt.Sprintf("k%d", i)
+			codes := make([]string, 2)
+			var wg sync.WaitGroup
+			for j, user := range []string{"u0", "u1"} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, _, err := stores[j].StartSession(ctx, operator, "acme", user, "portal", key, sqlstore.RequestHash(user, "portal"))
+					codes[j] = code(err)
+					if err != nil && codes[j] != seatkeeper.EConflict {
+						t.Errorf("key %s, %s: %v", key, user, err)
+					}
+				}()
+			}
+			wg.Wait()
+			if (codes[0] == "") == (codes[1] == "") {
+				t.Errorf("key %s: answers %q and %q, want one session and one conflict", key, codes[0], codes[1])
+			}
+		}
+	})
+}
