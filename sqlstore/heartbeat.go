@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -36,39 +38,41 @@ func (s *Store) beat(ctx context.Context, account, id string) (seatkeeper.Sessio
 // not extended: their heartbeat gets session_ended (R6).
 func (s *Store) runBeats(batch []*beat) {
 	now := s.Now().UTC().Truncate(time.Microsecond)
-	found := map[string]seatkeeper.Session{}
 	// No account is read: a deleted account's sessions ended with it, so
 	// a heartbeat for one extends nothing, and gone says why.
-	err := s.write(context.Background(), func(t *tx) error {
-		var ids, accts []string
-		seen := map[string]bool{}
-		for _, x := range batch {
-			if seen[x.id+"\x00"+x.account] {
-				continue
-			}
-			seen[x.id+"\x00"+x.account] = true
-			ids, accts = append(ids, x.id), append(accts, x.account)
+	var keys [][2]string
+	seen := map[[2]string]bool{}
+	for _, x := range batch {
+		if k := [2]string{x.id, x.account}; !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
 		}
-		if len(ids) == 0 {
-			return nil
+	}
+	// Rows are locked in one order, as by sign-outs.
+	slices.SortFunc(keys, func(a, b [2]string) int { return slices.Compare(a[:], b[:]) })
+	// One statement text whatever the batch's size, so that one prepared
+	// statement serves every batch: two arrays on PostgreSQL, a JSON array
+	// of pairs on SQLite.
+	var values string
+	var args []any
+	if s.postgres {
+		ids, accts := make([]string, len(keys)), make([]string, len(keys))
+		for i, k := range keys {
+			ids[i], accts[i] = k[0], k[1]
 		}
-		// One statement text whatever the batch's size, so that one
-		// prepared statement serves every batch: two arrays on
-		// PostgreSQL, a JSON array of pairs on SQLite.
-		values, args := `SELECT * FROM unnest(?::text[], ?::text[])`, []any{ids, accts}
-		if !t.s.postgres {
-			pairs := make([][2]string, len(ids))
-			for i := range ids {
-				pairs[i] = [2]string{ids[i], accts[i]}
-			}
-			js, _ := json.Marshal(pairs)
-			values, args = `SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)`, []any{string(js)}
-		}
-		q := `WITH v(id, account) AS (` + values + `)
-			UPDATE sessions SET last_seen = ?, expires_at = ? + timeout
-			FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND coalesce(sessions.ended_at, -1) < 0 AND sessions.expires_at > ?
-			RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
-		rs, err := t.query(q, append(args, micros(now), micros(now), micros(now))...)
+		values, args = `SELECT * FROM unnest(?::text[], ?::text[])`, []any{ids, accts}
+	} else {
+		js, _ := json.Marshal(keys)
+		values, args = `SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)`, []any{string(js)}
+	}
+	q := `WITH v(id, account) AS (` + values + `)
+		UPDATE sessions SET last_seen = ?, expires_at = ? + timeout
+		FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND coalesce(sessions.ended_at, -1) < 0 AND sessions.expires_at > ?
+		RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
+	args = append(args, micros(now), micros(now), micros(now))
+	found := map[[2]string]seatkeeper.Session{}
+	extend := func(rs *sql.Rows, err error) error {
+		clear(found)
 		if err != nil {
 			return err
 		}
@@ -81,12 +85,13 @@ func (s *Store) runBeats(batch []*beat) {
 				return err
 			}
 			x.StartedAt, x.ExpiresAt = fromMicros(started), fromMicros(expires)
-			found[x.ID+"\x00"+account] = x
+			found[[2]string{x.ID, account}] = x
 		}
 		return rs.Err()
-	})
+	}
+	err := s.write(context.Background(), func(t *tx) error { return extend(t.query(q, args...)) })
 	for _, x := range batch {
-		switch got, ok := found[x.id+"\x00"+x.account]; {
+		switch got, ok := found[[2]string{x.id, x.account}]; {
 		case err != nil:
 			x.err = err
 		case ok:

@@ -210,6 +210,10 @@ func (s *Store) runSignOuts(batch []*signOut) {
 		if len(keys) == 0 {
 			return nil
 		}
+		// Rows are locked in one order, as by heartbeats.
+		slices.SortFunc(keys, func(a, b []any) int {
+			return slices.Compare([]string{a[0].(string), a[1].(string)}, []string{b[0].(string), b[1].(string)})
+		})
 		now := micros(s.Now())
 		args := []any{now}
 		in := rowsOf(keys, &args)
