@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -319,9 +318,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 			p.inUse += t.counts[c] - before
 		}
 		if first && p.inUse >= p.limit {
-			x.err = &seatkeeper.Error{Code: seatkeeper.EPoolExhausted,
-				Message: fmt.Sprintf("the %s pool is full: %d users signed in, cap %d", x.pool, p.inUse, p.limit),
-				Extra:   map[string]any{"in_use": p.inUse, "cap": p.limit, "license": x.pool}}
+			x.err = poolFull(x.pool, p.inUse, p.limit)
 			refused = append(refused, []any{x.account, x.pool, x.user})
 			// The refusal itself is metered: the usage report counts denials.
 			t.eventAt(now, x.account, seatkeeper.EventPresenceDenied, x.user, x.pool, x.kind, "", "", 0)

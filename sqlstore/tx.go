@@ -399,15 +399,20 @@ func noRoomAt(t *tx, c counter, room int) error {
 		if room >= 0 {
 			inUse = limit - room
 		}
-		return &roomError{c, &seatkeeper.Error{Code: seatkeeper.EPoolExhausted,
-			Message: fmt.Sprintf("the %s pool is full: %d users signed in, cap %d", c.license, inUse, limit),
-			Extra:   map[string]any{"in_use": inUse, "cap": limit, "license": c.license}}}
+		return &roomError{c, poolFull(c.license, inUse, limit)}
 	}
 	limit := 0
 	if st := t.countSts[c.account]; st != nil {
 		limit, _ = st.ent.Capacity(c.license)
 	}
 	return &roomError{c, seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken (%d)", c.license, limit)}
+}
+
+// poolFull is the pool_exhausted answer (R4).
+func poolFull(license string, inUse, limit int) *seatkeeper.Error {
+	return &seatkeeper.Error{Code: seatkeeper.EPoolExhausted,
+		Message: fmt.Sprintf("the %s pool is full: %d users signed in, cap %d", license, inUse, limit),
+		Extra:   map[string]any{"in_use": inUse, "cap": limit, "license": license}}
 }
 
 // rowsOf writes "(?, …), (?, …)" for the rows and appends their values;
