@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/bench"
@@ -21,6 +22,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fs := newFlagSet("bench "+args[0], "bench "+args[0]+" [flags]", stderr)
 	db := fs.String("db", envOr("SEATKEEPER_DB", ""), "database: empty for SQLite in a temporary directory, or a postgres:// DSN")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process (clients and, on SQLite, the server) to this file")
 	var run func(dir string) error
 	switch args[0] {
 	case "check":
@@ -79,6 +81,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "seatkeeper:", err)
+			return 1
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(dir); err != nil {
 		fmt.Fprintln(stderr, "seatkeeper bench:", err)
 		return 1
