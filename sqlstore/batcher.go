@@ -3,12 +3,15 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"sync"
 )
 
 // batcher gathers requests of one kind (heartbeats, sign-ins) and hands
 // every one waiting when the previous batch finishes to run, together:
 // many requests become a few statements of one write.
 type batcher[T any] struct {
+	mu      sync.RWMutex // held to read closed and send; Lock to close
+	closed  bool
 	queue   chan T
 	done    chan struct{} // closed by close
 	stopped chan struct{} // closed when the loop has run what was queued
@@ -22,15 +25,22 @@ func newBatcher[T any](max int, run func([]T)) *batcher[T] {
 	return b
 }
 
-// submit queues x; once queued, run will see it.
+// errClosed is submit's answer once close has begun.
+var errClosed = errors.New("store closed")
+
+// submit queues x; once queued, run will see it. After close it queues
+// nothing and says so.
 func (b *batcher[T]) submit(ctx context.Context, x T) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return errClosed
+	}
 	select {
 	case b.queue <- x:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-b.done:
-		return errors.New("store closed")
 	}
 }
 
@@ -67,6 +77,9 @@ func (b *batcher[T]) loop() {
 
 // close stops the loop once what is queued has run.
 func (b *batcher[T]) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
 	close(b.done)
 	<-b.stopped
 }
