@@ -24,7 +24,10 @@ type beat struct {
 
 const maxBeats = 2000
 
-func (s *Store) beat(ctx context.Context, account, id string) (seatkeeper.Session, error) {
+// Heartbeat implements seatkeeper.PresenceService. Heartbeats arriving
+// together are written together, one statement for many, and each is
+// acknowledged only once written: an acknowledged extension survives a crash.
+func (s *Store) Heartbeat(ctx context.Context, account, id string) (seatkeeper.Session, error) {
 	x := &beat{ctx: ctx, account: account, id: id, ready: make(chan struct{})}
 	if err := s.beats.submit(ctx, x); err != nil {
 		return x.out, err
@@ -65,8 +68,14 @@ func (s *Store) runBeats(batch []*beat) {
 		js, _ := json.Marshal(keys)
 		values, args = `SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)`, []any{string(js)}
 	}
+	// A heartbeat never takes a session's expiry back: one that waited
+	// behind a later one, here or in another process, leaves it as is.
+	greatest := "max"
+	if s.postgres {
+		greatest = "greatest"
+	}
 	q := `WITH v(id, account) AS (` + values + `)
-		UPDATE sessions SET last_seen = ?, expires_at = ? + timeout
+		UPDATE sessions SET last_seen = ` + greatest + `(last_seen, ?), expires_at = ` + greatest + `(expires_at, ? + timeout)
 		FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND coalesce(sessions.ended_at, -1) < 0 AND sessions.expires_at > ?
 		RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
 	args = append(args, micros(now), micros(now), micros(now))
@@ -105,10 +114,5 @@ func (s *Store) runBeats(batch []*beat) {
 
 // gone is the error for a heartbeat that extended nothing.
 func (s *Store) gone(ctx context.Context, account, id string) error {
-	var err error
-	s.read(ctx, func(t *tx) error {
-		err = t.sessionGone(account, id)
-		return nil
-	})
-	return err
+	return s.read(ctx, func(t *tx) error { return t.sessionGone(account, id) })
 }

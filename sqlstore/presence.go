@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -106,9 +107,7 @@ func (t *tx) afterEnd(es []ended) error {
 		} else {
 			t.stampedEvent(e.account, seatkeeper.EventPresenceEnd, e.user, e.pool, e.kind, e.id)
 		}
-		if err := t.changed(e.account, e.user); err != nil {
-			return err
-		}
+		t.changed(e.account, e.user)
 		if e.pool != "" {
 			k := [3]string{e.account, e.pool, e.user}
 			if left[k] == 0 {
@@ -161,13 +160,6 @@ func (t *tx) afterEnd(es []ended) error {
 	return nil
 }
 
-// Heartbeat implements seatkeeper.PresenceService. Heartbeats arriving
-// together are written together, one statement for many, and each is
-// acknowledged only once written: an acknowledged extension survives a crash.
-func (s *Store) Heartbeat(ctx context.Context, account, id string) (seatkeeper.Session, error) {
-	return s.beat(ctx, account, id)
-}
-
 // signOut is a sign-out waiting for its batch (see batcher): the
 // sign-outs arriving together end their sessions in one statement.
 type signOut struct {
@@ -212,7 +204,7 @@ func (s *Store) runSignOuts(batch []*signOut) {
 		}
 		// Rows are locked in one order, as by heartbeats.
 		slices.SortFunc(keys, func(a, b []any) int {
-			return slices.Compare([]string{a[0].(string), a[1].(string)}, []string{b[0].(string), b[1].(string)})
+			return cmp.Or(strings.Compare(a[0].(string), b[0].(string)), strings.Compare(a[1].(string), b[1].(string)))
 		})
 		now := micros(s.Now())
 		args := []any{now}

@@ -111,9 +111,7 @@ func (t *tx) reseatHolders(before, after *acctState, ref entitlement.RoleRef) er
 		if err := t.moveSeats(before, after, id, h, h, seatkeeper.SourceRole); err != nil {
 			return err
 		}
-		if err := t.changed(account, id); err != nil {
-			return err
-		}
+		t.changed(account, id)
 	}
 	return nil
 }

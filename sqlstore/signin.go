@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -83,14 +84,18 @@ func (s *Store) signInRound(round []*signIn, retried bool) {
 		s.signInRound(round, true)
 		return
 	}
-	if err != nil && len(round) > 1 && seatkeeper.ErrorCode(err) == "" {
+	if err != nil && len(round) > 1 {
 		// A failure of the round as a whole (an idempotency key another
-		// process stored at the same moment, say) is each one's own:
+		// process stored at the same moment, pools that other processes
+		// kept filling between reading and settling) is each one's own:
 		// run them one by one.
 		for _, x := range round {
 			s.signInRound([]*signIn{x}, retried)
 		}
 		return
+	}
+	if keyTaken(err) {
+		err = seatkeeper.Errorf(seatkeeper.EConflict, "Idempotency-Key %q is being used by another request", round[0].key)
 	}
 	for _, x := range round {
 		if err != nil {
@@ -114,8 +119,8 @@ func (t *tx) startSessions(round []*signIn) error {
 			continue
 		}
 		st, err := t.state(x.account)
-		if seatkeeper.ErrorCode(err) == seatkeeper.ENotFound {
-			x.err = err
+		if seatkeeper.ErrorCode(err) != "" {
+			x.err = err // no such account, or its catalog is gone
 			continue
 		} else if err != nil {
 			return err
@@ -170,9 +175,7 @@ func (t *tx) startSessions(round []*signIn) error {
 			body, _ := json.Marshal(x.out)
 			answers = append(answers, []any{x.account, x.key, x.request, string(body), micros(now)})
 		}
-		if err := t.changed(x.account, x.user); err != nil {
-			return err
-		}
+		t.changed(x.account, x.user)
 	}
 	if len(sessions) > 0 {
 		var args []any
@@ -255,7 +258,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 	// sign-in is their first. The rows stay locked to the commit; they are
 	// locked in one order, as in afterEnd.
 	slices.SortFunc(users, func(a, b []any) int {
-		return slices.Compare([]string{a[0].(string), a[1].(string), a[2].(string)}, []string{b[0].(string), b[1].(string), b[2].(string)})
+		return cmp.Or(strings.Compare(a[0].(string), b[0].(string)), strings.Compare(a[1].(string), b[1].(string)), strings.Compare(a[2].(string), b[2].(string)))
 	})
 	var args []any
 	upsert := `INSERT INTO pool_users (account, license, user_id, presences) VALUES ` + rowsOf(users, &args, "1") + `
@@ -318,7 +321,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 			p.inUse += t.counts[c] - before
 		}
 		if first && p.inUse >= p.limit {
-			x.err = poolFull(x.pool, p.inUse, p.limit)
+			x.out, x.err = seatkeeper.Session{}, poolFull(x.pool, p.inUse, p.limit)
 			refused = append(refused, []any{x.account, x.pool, x.user})
 			// The refusal itself is metered: the usage report counts denials.
 			t.eventAt(now, x.account, seatkeeper.EventPresenceDenied, x.user, x.pool, x.kind, "", "", 0)

@@ -224,3 +224,107 @@ func TestIdempotencyKeyAcrossProcesses(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInRefusalsAreEachOnesOwn: sign-ins batched together are
+// answered each on its own: an account whose catalog this server does not
+// have refuses its own users' sign-ins, not those of the accounts that
+// came in the same batch.
+func TestSignInRefusalsAreEachOnesOwn(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		poolAccount(t, s, 1000, 0, 40)
+		mustAccount(t, s, "broken", "contact-center")
+		for i := range 40 {
+			mustUser(t, s, "broken", fmt.Sprintf("b%d", i))
+		}
+		if err := s.ExecForTest(ctx, "UPDATE accounts SET catalog = 'gone', version = version + 1 WHERE id = 'broken'"); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				if _, err := signIn(s, fmt.Sprintf("u%d", i), seatkeeper.KindPortal); err != nil {
+					t.Errorf("u%d beside a broken account: %v", i, err)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				_, _, err := s.StartSession(ctx, operator, "broken", fmt.Sprintf("b%d", i), seatkeeper.KindPortal, "", "")
+				if code(err) != seatkeeper.EConflict {
+					t.Errorf("b%d of an account without its catalog: %v, want conflict", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+	})
+}
+
+// TestGoneNeedsItsRead: a heartbeat or sign-out that ends nothing says why
+// only if it could look; when it could not (the request was cancelled),
+// it fails rather than pass for a success.
+func TestGoneNeedsItsRead(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		poolAccount(t, s, 1, 0, 1)
+		sess, err := signIn(s, "u0", seatkeeper.KindWorkSession)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EndSession(context.Background(), operator, "acme", sess.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EndSession(context.Background(), operator, "acme", sess.ID); code(err) != seatkeeper.ESessionEnded {
+			t.Errorf("second sign-out: %v, want session_ended", err)
+		}
+		if _, err := s.Heartbeat(context.Background(), "acme", "ses_nope"); code(err) != seatkeeper.ENotFound {
+			t.Errorf("heartbeat of no session: %v, want not_found", err)
+		}
+		// Cancelled once queued: the batch runs, but the read behind the
+		// answer cannot.
+		for range 20 {
+			ctx, cancel := context.WithCancel(context.Background())
+			errs := make(chan error, 2)
+			go func() {
+				_, err := s.Heartbeat(ctx, "acme", "ses_nope")
+				errs <- err
+			}()
+			go func() { errs <- s.EndSession(ctx, operator, "acme", "ses_nope") }()
+			cancel()
+			for range 2 {
+				if err := <-errs; err == nil {
+					t.Fatal("a sign-out or heartbeat of no session, cancelled, answered as a success")
+				}
+			}
+		}
+	})
+}
+
+// TestR6_HeartbeatNeverShortensASession: a heartbeat stamped earlier than
+// one already written (it waited behind it, or came through a process
+// whose clock is behind) leaves the later expiry in place.
+func TestR6_HeartbeatNeverShortensASession(t *testing.T) {
+	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+		c := newClock()
+		s := sqlstoretest.Open(t, dsn)
+		s.Now = c.Now
+		poolAccount(t, s, 1, 0, 1)
+		sess, err := signIn(s, "u0", seatkeeper.KindWorkSession)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Add(60 * time.Second)
+		later, err := s.Heartbeat(context.Background(), "acme", sess.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Add(-30 * time.Second)
+		earlier, err := s.Heartbeat(context.Background(), "acme", sess.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !earlier.ExpiresAt.Equal(later.ExpiresAt) {
+			t.Errorf("an earlier heartbeat moved expires_at from %v to %v", later.ExpiresAt, earlier.ExpiresAt)
+		}
+	})
+}

@@ -112,13 +112,12 @@ func (t *tx) forUpdate() string {
 
 // changed queues a change notification for after the commit; on
 // PostgreSQL the other processes are told atomically with the commit.
-func (t *tx) changed(account, user string) error {
+func (t *tx) changed(account, user string) {
 	c := Change{Account: account, User: user}
 	t.after = append(t.after, func() { t.s.emit(c) })
 	if t.s.postgres {
 		t.notes = append(t.notes, account+"\x1f"+user)
 	}
-	return nil
 }
 
 // A counter is a guarded count: seats of a license (R1, R9, R16) or the

@@ -303,9 +303,7 @@ func (t *tx) changeUser(st *acctState, by seatkeeper.Actor, id, action, source s
 	if err := t.audit(account, by, action, id, cur.holding()); err != nil {
 		return seatkeeper.User{}, err
 	}
-	if err := t.changed(account, id); err != nil {
-		return seatkeeper.User{}, err
-	}
+	t.changed(account, id)
 	return view(st, cur), t.moveSeats(st, st, id, old.holding(), cur.holding(), source)
 }
 
