@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // batcher gathers requests of one kind (heartbeats, sign-ins) and hands
 // every one waiting when the previous batch finishes to run, together:
-// many requests become a few statements of one write.
+// many requests become a few statements of one write. With a linger, a
+// batch once begun also waits that long for more (up to max).
 type batcher[T any] struct {
 	mu      sync.RWMutex // held to read closed and send; Lock to close
 	closed  bool
@@ -16,6 +18,7 @@ type batcher[T any] struct {
 	done    chan struct{} // closed by close
 	stopped chan struct{} // closed when the loop has run what was queued
 	max     int
+	linger  time.Duration // how long a batch waits for more, once begun
 	run     func([]T)
 }
 
@@ -46,20 +49,17 @@ func (b *batcher[T]) submit(ctx context.Context, x T) error {
 
 func (b *batcher[T]) loop() {
 	defer close(b.stopped)
+	closing := false
 	for {
 		var batch []T
-		select {
-		case x := <-b.queue:
-			batch = append(batch, x)
-		case <-b.done:
-			// What was queued before close is still answered.
-			for {
-				select {
-				case x := <-b.queue:
-					b.run([]T{x})
-				default:
-					return
-				}
+		if !closing {
+			select {
+			case x := <-b.queue:
+				batch = append(batch, x)
+			case <-b.done:
+				// What was queued before close is still run; nothing
+				// more can be (see submit).
+				closing = true
 			}
 		}
 	drain:
@@ -70,6 +70,22 @@ func (b *batcher[T]) loop() {
 			default:
 				break drain
 			}
+		}
+		if len(batch) == 0 {
+			return // closing, and all was run
+		}
+		if b.linger > 0 && !closing && len(batch) < b.max {
+			t := time.NewTimer(b.linger)
+		wait:
+			for len(batch) < b.max {
+				select {
+				case x := <-b.queue:
+					batch = append(batch, x)
+				case <-t.C:
+					break wait
+				}
+			}
+			t.Stop()
 		}
 		b.run(batch)
 	}

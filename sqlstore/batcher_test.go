@@ -46,3 +46,59 @@ func TestBatcherClose(t *testing.T) {
 		}
 	}
 }
+
+// TestBatcherLinger: with a linger, what comes within it after a batch's
+// first joins that batch; without one, the first runs alone when nothing
+// else is waiting.
+func TestBatcherLinger(t *testing.T) {
+	for _, linger := range []time.Duration{0, 200 * time.Millisecond} {
+		sizes := make(chan int, 10)
+		b := newBatcher(16, func(xs []int) { sizes <- len(xs) })
+		b.linger = linger
+		for i := range 5 {
+			if err := b.submit(context.Background(), i); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 && linger == 0 {
+				if n := <-sizes; n != 1 {
+					t.Fatalf("no linger: first batch of %d, want 1", n)
+				}
+			}
+		}
+		if linger > 0 {
+			if n := <-sizes; n != 5 {
+				t.Errorf("linger %v: first batch of %d, want all 5", linger, n)
+			}
+		}
+		b.close()
+	}
+}
+
+// TestBatcherCloseRunsTheQueueInBatches: what is queued when close comes
+// runs in batches of up to max, not one by one.
+func TestBatcherCloseRunsTheQueueInBatches(t *testing.T) {
+	release := make(chan struct{})
+	var sizes []int
+	b := newBatcher(4, func(xs []int) {
+		<-release
+		sizes = append(sizes, len(xs))
+	})
+	for i := range 9 {
+		if err := b.submit(context.Background(), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first batch holds the loop; close comes with the rest queued.
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		close(release)
+	}()
+	b.close()
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	if total != 9 || len(sizes) > 4 {
+		t.Errorf("batches %v, want 9 items in at most 4 batches of up to 4", sizes)
+	}
+}

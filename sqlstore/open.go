@@ -93,6 +93,7 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 	}
 	s.writer = newWriter(s.db)
 	s.beats = newBatcher(maxBeats, s.runBeats)
+	s.beats.linger = beatLinger
 	s.signIns = newBatcher(maxSignIns, s.runSignIns)
 	s.signOuts = newBatcher(maxSignOuts, s.runSignOuts)
 	if err := s.db.PingContext(ctx); err != nil {
