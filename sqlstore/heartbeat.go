@@ -53,15 +53,10 @@ func (s *Store) runBeats(batch []*beat) {
 	// No account is read: a deleted account's sessions ended with it, so
 	// a heartbeat for one extends nothing, and gone says why.
 	var keys [][2]string
-	seen := map[[2]string]bool{}
 	for _, x := range batch {
-		if k := [2]string{x.id, x.account}; !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
+		keys = append(keys, [2]string{x.id, x.account})
 	}
-	// Rows are locked in one order, as by sign-outs.
-	slices.SortFunc(keys, func(a, b [2]string) int { return slices.Compare(a[:], b[:]) })
+	keys = lockOrder(keys)
 	// One statement text whatever the batch's size, so that one prepared
 	// statement serves every batch: two arrays on PostgreSQL, a JSON array
 	// of pairs on SQLite.
@@ -119,6 +114,13 @@ func (s *Store) runBeats(batch []*beat) {
 		}
 		close(x.ready)
 	}
+}
+
+// lockOrder sorts session keys (id, account) and drops repeats: heartbeats
+// and sign-outs lock the rows of sessions in this one order.
+func lockOrder(keys [][2]string) [][2]string {
+	slices.SortFunc(keys, func(a, b [2]string) int { return slices.Compare(a[:], b[:]) })
+	return slices.Compact(keys)
 }
 
 // gone is the error for a heartbeat that extended nothing.

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -187,25 +186,23 @@ func (s *Store) runSignOuts(batch []*signOut) {
 	ended := map[[2]string]bool{}
 	err := s.write(context.Background(), func(t *tx) error {
 		clear(ended)
-		var keys [][]any
-		seen := map[[2]string]bool{}
+		var live [][2]string
 		for _, x := range batch {
 			_, x.err = t.state(x.account)
 			if code := seatkeeper.ErrorCode(x.err); code == "" && x.err != nil {
 				return x.err
 			}
-			if k := [2]string{x.id, x.account}; x.err == nil && !seen[k] {
-				seen[k] = true
-				keys = append(keys, []any{x.id, x.account})
+			if x.err == nil {
+				live = append(live, [2]string{x.id, x.account})
 			}
 		}
-		if len(keys) == 0 {
+		if len(live) == 0 {
 			return nil
 		}
-		// Rows are locked in one order, as by heartbeats.
-		slices.SortFunc(keys, func(a, b []any) int {
-			return cmp.Or(strings.Compare(a[0].(string), b[0].(string)), strings.Compare(a[1].(string), b[1].(string)))
-		})
+		var keys [][]any
+		for _, k := range lockOrder(live) {
+			keys = append(keys, []any{k[0], k[1]})
+		}
 		now := micros(s.Now())
 		args := []any{now}
 		in := rowsOf(keys, &args)
