@@ -83,6 +83,9 @@ func (b *batcher[T]) loop() {
 					batch = append(batch, x)
 				case <-t.C:
 					break wait
+				case <-b.done:
+					closing = true // nothing more can come
+					break wait
 				}
 			}
 			t.Stop()

@@ -65,10 +65,13 @@ func TestR4_PoolCapAndAllowance(t *testing.T) {
 				t.Errorf("sign-in %d: in_use %d cap %d overage %d", i, *sess.InUse, *sess.Cap, *sess.Overage)
 			}
 		}
-		_, err := signIn(s, "u4", seatkeeper.KindWorkSession)
+		refused, err := signIn(s, "u4", seatkeeper.KindWorkSession)
 		var se *seatkeeper.Error
 		if code(err) != seatkeeper.EPoolExhausted {
 			t.Fatalf("5th user: %v, want pool_exhausted", err)
+		}
+		if refused.ID != "" {
+			t.Errorf("a refused sign-in came with session %q", refused.ID)
 		}
 		if se = err.(*seatkeeper.Error); se.Extra["in_use"] != 4 || se.Extra["cap"] != 4 {
 			t.Errorf("pool_exhausted extra = %v", se.Extra)

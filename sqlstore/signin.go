@@ -90,7 +90,7 @@ func (s *Store) signInRound(round []*signIn, retried bool) {
 		// kept filling between reading and settling) is each one's own:
 		// run them one by one.
 		for _, x := range round {
-			s.signInRound([]*signIn{x}, retried)
+			s.signInRound([]*signIn{x}, false)
 		}
 		return
 	}
