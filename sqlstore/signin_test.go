@@ -328,3 +328,48 @@ func TestR6_HeartbeatNeverShortensASession(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInRoundsWithoutRoomRunOneByOne: when a round of sign-ins never
+// finds room at its settlement (other processes fill the pool between its
+// read and its settlement, every time), its sign-ins run one by one, each
+// getting its own answer, instead of all being refused. A trigger stands
+// in for the other processes: it refuses any take of more than one place.
+func TestSignInRoundsWithoutRoomRunOneByOne(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		const n = 60
+		poolAccount(t, s, 1000, 0, n)
+		ddl := []string{`CREATE TRIGGER one_place BEFORE UPDATE ON pools WHEN NEW.in_use - OLD.in_use > 1
+			BEGIN SELECT RAISE(IGNORE); END`}
+		if s.Dialect() == "postgres" {
+			ddl = []string{`CREATE FUNCTION one_place() RETURNS trigger AS $$
+				BEGIN
+					IF NEW.in_use - OLD.in_use > 1 THEN
+						RETURN NULL;
+					END IF;
+					RETURN NEW;
+				END $$ LANGUAGE plpgsql`,
+				"CREATE TRIGGER one_place BEFORE UPDATE ON pools FOR EACH ROW EXECUTE FUNCTION one_place()"}
+		}
+		for _, q := range ddl {
+			if err := s.ExecForTest(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := signIn(s, fmt.Sprintf("u%d", i), seatkeeper.KindWorkSession); err != nil {
+					t.Errorf("u%d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		pools, err := s.Pools(ctx, "acme")
+		if err != nil || len(pools) != 1 || pools[0].InUse != n {
+			t.Errorf("pools = %+v (%v), want %d in use", pools, err, n)
+		}
+	})
+}
