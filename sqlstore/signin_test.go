@@ -304,9 +304,8 @@ func TestGoneNeedsItsRead(t *testing.T) {
 // one already written (it waited behind it, or came through a process
 // whose clock is behind) leaves the later expiry in place.
 func TestR6_HeartbeatNeverShortensASession(t *testing.T) {
-	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		c := newClock()
-		s := sqlstoretest.Open(t, dsn)
 		s.Now = c.Now
 		poolAccount(t, s, 1, 0, 1)
 		sess, err := signIn(s, "u0", seatkeeper.KindWorkSession)
@@ -329,12 +328,12 @@ func TestR6_HeartbeatNeverShortensASession(t *testing.T) {
 	})
 }
 
-// TestSignInRoundsWithoutRoomRunOneByOne: when a round of sign-ins never
+// TestR4_SignInRoundsWithoutRoomRunOneByOne: when a round of sign-ins never
 // finds room at its settlement (other processes fill the pool between its
 // read and its settlement, every time), its sign-ins run one by one, each
 // getting its own answer, instead of all being refused. A trigger stands
 // in for the other processes: it refuses any take of more than one place.
-func TestSignInRoundsWithoutRoomRunOneByOne(t *testing.T) {
+func TestR4_SignInRoundsWithoutRoomRunOneByOne(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		const n = 60
