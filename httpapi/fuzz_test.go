@@ -10,10 +10,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/httpapi"
@@ -65,29 +67,45 @@ func FuzzRequestBodies(f *testing.F) {
 		e := e.withT(t)
 		for _, ep := range fuzzEndpoints {
 			r := e.do(e.Operator, ep.method, ep.path, string(body))
-			switch {
-			case r.Status >= 500:
-				t.Fatalf("%s %s %q: status %d: %s", ep.method, ep.path, body, r.Status, r.Body)
-			case r.Status >= 400:
-				if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-					t.Fatalf("%s %s %q: %d with content type %q", ep.method, ep.path, body, r.Status, ct)
-				}
-				var p httpapi.Problem
-				if err := json.Unmarshal(r.Body, &p); err != nil {
-					t.Fatalf("%s %s %q: problem is not JSON: %v", ep.method, ep.path, body, err)
-				}
-				if p.Code == "" || p.Status != r.Status || p.Detail == "" {
-					t.Fatalf("%s %s %q: problem %+v for status %d", ep.method, ep.path, body, p, r.Status)
-				}
-			case r.Status >= 200 && r.Status < 300:
-				if ct := r.Header.Get("Content-Type"); ct != "application/json" || !json.Valid(r.Body) {
-					t.Fatalf("%s %s %q: %d %q %s", ep.method, ep.path, body, r.Status, ct, r.Body)
-				}
-			default:
-				t.Fatalf("%s %s %q: unexpected status %d", ep.method, ep.path, body, r.Status)
-			}
+			checkAnswer(t, fmt.Sprintf("%s %s %q", ep.method, ep.path, body), r)
 		}
 	})
+}
+
+// checkAnswer fails the test unless r is a well-formed answer to bad or
+// good input: never a 500; a 4xx is problem+json with a code, its status
+// and a detail; a 2xx is JSON (CSV where asked for; nothing with 204).
+func checkAnswer(t *testing.T, what string, r resp) {
+	t.Helper()
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case r.Status >= 500:
+		t.Fatalf("%s: status %d: %s", what, r.Status, r.Body)
+	case r.Status >= 400:
+		if ct != "application/problem+json" {
+			t.Fatalf("%s: %d with content type %q", what, r.Status, ct)
+		}
+		var p httpapi.Problem
+		if err := json.Unmarshal(r.Body, &p); err != nil {
+			t.Fatalf("%s: problem is not JSON: %v", what, err)
+		}
+		if p.Code == "" || p.Status != r.Status || p.Detail == "" {
+			t.Fatalf("%s: problem %+v for status %d", what, p, r.Status)
+		}
+	case r.Status == 204:
+		if len(r.Body) != 0 {
+			t.Fatalf("%s: 204 with a body: %s", what, r.Body)
+		}
+	case r.Status >= 200 && r.Status < 300:
+		if strings.HasPrefix(ct, "text/csv") && utf8.Valid(r.Body) {
+			return
+		}
+		if ct != "application/json" || !json.Valid(r.Body) {
+			t.Fatalf("%s: %d %q %s", what, r.Status, ct, r.Body)
+		}
+	default:
+		t.Fatalf("%s: unexpected status %d", what, r.Status)
+	}
 }
 
 // The shapes of the API's request bodies (the handlers' own types are
