@@ -83,8 +83,12 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		}
 		// WAL lets readers run beside the one writer; synchronous=FULL
 		// makes every acknowledged commit durable, and the writer batches
-		// commits so that the fsync is shared (see tx.go).
-		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)"
+		// commits so that the fsync is shared (see tx.go). Write
+		// transactions begin IMMEDIATE: one that began reading would be
+		// refused at its first write, without waiting, had another
+		// process sharing the file written meanwhile (read transactions
+		// are marked read-only and begin as usual).
+		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)&_txlock=immediate"
 		if s.db, err = sql.Open("sqlite", "file:"+path+q); err != nil {
 			return nil, err
 		}

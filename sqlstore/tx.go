@@ -496,7 +496,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
 
 // read runs fn in a read-only view. Reads need no writer.
 func (s *Store) read(ctx context.Context, fn func(*tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.postgres})
+	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}
