@@ -58,6 +58,18 @@ type Change struct {
 	User    string
 }
 
+// SQLitePath returns the file of the SQLite store that dsn and dataDir
+// name (see Open), or ok=false for PostgreSQL.
+func SQLitePath(dsn, dataDir string) (path string, ok bool) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "", false
+	case dsn == "":
+		return filepath.Join(dataDir, "seatkeeper.db"), true
+	}
+	return strings.TrimPrefix(dsn, "sqlite:"), true
+}
+
 // Open opens (creating if needed) the store named by dsn and applies the
 // migrations. A dsn of "" means SQLite in dataDir/seatkeeper.db; a
 // "postgres://" or "postgresql://" dsn means PostgreSQL; "sqlite:PATH"
@@ -74,12 +86,11 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		s.db.SetMaxOpenConns(64)
 		s.db.SetMaxIdleConns(64)
 	default:
-		path := strings.TrimPrefix(dsn, "sqlite:")
+		path, _ := SQLitePath(dsn, dataDir)
 		if dsn == "" {
 			if err := os.MkdirAll(dataDir, 0o700); err != nil {
 				return nil, fmt.Errorf("data directory: %w", err)
 			}
-			path = filepath.Join(dataDir, "seatkeeper.db")
 		}
 		// WAL lets readers run beside the one writer; synchronous=FULL
 		// makes every acknowledged commit durable, and the writer batches

@@ -202,6 +202,47 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 	}
 }
 
+// TestServeRefusesASecondProcessOnSQLite: a second serve over the SQLite
+// store of a running one exits 1 with a message naming PostgreSQL (it
+// would never hear of the first's changes); once the first has stopped,
+// it starts.
+func TestServeRefusesASecondProcessOnSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	data := t.TempDir()
+	cmd := exec.Command(buildBinary(t), "serve", "--addr", "127.0.0.1:0", "--data", data)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitListening(t, stderr)
+
+	// Were it not refused, it would serve until stopped, here after 5 s.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	var errOut bytes.Buffer
+	code := run(ctx2, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, io.Discard, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "another seatkeeper serve") || !strings.Contains(errOut.String(), "PostgreSQL") {
+		t.Fatalf("second serve: exit %d, stderr %q", code, errOut.String())
+	}
+
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errs bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, &out, &errs) }()
+	time.Sleep(500 * time.Millisecond) // a refusal would have returned by now
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve after the first was killed: exit %d: %s", code, errs.String())
+	}
+}
+
 // waitListening returns the address a started server listens on.
 func waitListening(t *testing.T, r io.Reader) string {
 	t.Helper()

@@ -56,6 +56,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
+	if path, ok := sqlstore.SQLitePath(sf.db, sf.data); ok {
+		lock, err := lockStore(path)
+		if err != nil {
+			fmt.Fprintln(stderr, "seatkeeper:", err)
+			return 1
+		}
+		defer lock.Close()
+	}
 	srvr, err := sf.open(ctx, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "seatkeeper:", err)
