@@ -108,7 +108,7 @@ func FuzzQueryParameters(f *testing.F) {
 		{"GET", "/sessions", []string{"", "", "", "user"}},
 		{"GET", "/users", []string{"cursor", "", "limit"}},
 		{"GET", "/users/agent000/check", []string{"feature", "", "", "permission"}},
-		{"GET", "/audit", []string{"cursor", "", "limit"}},
+		{"GET", "/audit", []string{"from", "to", "", "", "format"}},
 	}
 	f.Fuzz(func(t *testing.T, a, b, c, d, g string) {
 		e := e.withT(t)
