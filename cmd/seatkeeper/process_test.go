@@ -28,7 +28,14 @@ const testOperatorSecret = "sk_test_operator_secret"
 // and the test operator secret, and stops it when the test ends.
 func startServe(t *testing.T, dsn string) *proc {
 	t.Helper()
-	cmd := exec.Command(buildBinary(t), "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--db", dsn)
+	return startServeIn(t, dsn, t.TempDir())
+}
+
+// startServeIn is startServe with the data directory (the SQLite store's,
+// when dsn is "").
+func startServeIn(t *testing.T, dsn, data string) *proc {
+	t.Helper()
+	cmd := exec.Command(buildBinary(t), "serve", "--addr", "127.0.0.1:0", "--data", data, "--db", dsn)
 	cmd.Env = append(os.Environ(), "SEATKEEPER_OPERATOR_TOKEN="+testOperatorSecret)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

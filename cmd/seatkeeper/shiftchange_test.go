@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,11 +19,10 @@ import (
 	"github.com/seatkeeper/seatkeeper/sqlstore/sqlstoretest"
 )
 
-// cluster is three server processes on one database, one of which may be
+// cluster is the server processes on one database, one of which may be
 // killed and restarted at any moment.
 type cluster struct {
 	t     *testing.T
-	dsn   string
 	mu    sync.Mutex
 	procs []*proc
 }
@@ -70,19 +70,37 @@ func (c *cluster) do(method, path string, body any, headers ...string) (int, []b
 }
 
 // TestShiftChangeWithACrash: thousands of agents sign in, heartbeat and
-// sign out through three server processes sharing PostgreSQL while one
-// process is killed (SIGKILL) and restarted. Afterwards the ledger shows
-// that the pool never went over its cap at any instant (R4), that every
-// acknowledged sign-in is there, that no session was opened twice, and
-// that every session has exactly one end.
+// sign out through three server processes sharing PostgreSQL, or the one
+// server of a SQLite store, while a process is killed (SIGKILL) and
+// restarted. Afterwards the ledger shows that the pool never went over its
+// cap at any instant (R4), that every acknowledged sign-in is there, that
+// no session was opened twice, and that every session has exactly one end.
 func TestShiftChangeWithACrash(t *testing.T) {
-	dsn := sqlstoretest.PostgresDSN(t)
 	if testing.Short() {
 		t.Skip("starts and kills server processes")
 	}
-	c := &cluster{t: t, dsn: dsn}
-	c.procs = []*proc{startServe(t, dsn)}
-	c.procs = append(c.procs, startServe(t, dsn), startServe(t, dsn))
+	t.Run("sqlite", func(t *testing.T) {
+		data := t.TempDir()
+		shiftChangeWithACrash(t, 1, func() *proc { return startServeIn(t, "", data) }, func() (*sql.DB, error) {
+			return sql.Open("sqlite", "file:"+filepath.Join(data, "seatkeeper.db")+"?_pragma=busy_timeout(10000)")
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := sqlstoretest.PostgresDSN(t)
+		shiftChangeWithACrash(t, 3, func() *proc { return startServe(t, dsn) }, func() (*sql.DB, error) {
+			return sql.Open("pgx", dsn)
+		})
+	})
+}
+
+// shiftChangeWithACrash runs the storm through n processes that start
+// serves over one store, the last of which is killed and restarted; the
+// ledger is read through openDB.
+func shiftChangeWithACrash(t *testing.T, n int, start func() *proc, openDB func() (*sql.DB, error)) {
+	c := &cluster{t: t}
+	for range n {
+		c.procs = append(c.procs, start()) // the first applies the migrations
+	}
 	const agents, workers, capacity = 2000, 48, 30
 	p := c.procs[0]
 	p.must(t, 201, "PUT", "/v1/accounts/cc", map[string]string{"name": "Contact center", "region": "us"})
@@ -110,16 +128,18 @@ func TestShiftChangeWithACrash(t *testing.T) {
 	crash := make(chan struct{})
 	go func() {
 		defer close(crash)
-		time.Sleep(1500 * time.Millisecond)
+		for next.Load() < agents/3 { // a third of the way through the storm
+			time.Sleep(2 * time.Millisecond)
+		}
 		c.mu.Lock()
-		victim := c.procs[1]
+		victim := c.procs[n-1]
 		c.mu.Unlock()
 		victim.cmd.Process.Kill() // SIGKILL: no draining, batches cut off mid-way
 		victim.cmd.Wait()
 		time.Sleep(300 * time.Millisecond)
-		restarted := startServe(t, dsn)
+		restarted := start()
 		c.mu.Lock()
-		c.procs[1] = restarted
+		c.procs[n-1] = restarted
 		c.mu.Unlock()
 	}()
 	var wg sync.WaitGroup
@@ -171,8 +191,25 @@ func TestShiftChangeWithACrash(t *testing.T) {
 	if admitted.Load() < agents/2 || refused.Load() == 0 {
 		t.Logf("admitted %d, refused %d", admitted.Load(), refused.Load())
 	}
+	// Everyone signed out: at every process, the pool is empty and no
+	// session is live — the crash left no place taken by nobody.
+	for _, p := range c.procs {
+		var pools struct {
+			Items []struct {
+				InUse int `json:"in_use"`
+			} `json:"items"`
+		}
+		var sessions struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		json.Unmarshal(p.must(t, 200, "GET", "/v1/accounts/cc/pools", nil), &pools)
+		json.Unmarshal(p.must(t, 200, "GET", "/v1/accounts/cc/sessions", nil), &sessions)
+		if len(pools.Items) != 1 || pools.Items[0].InUse != 0 || len(sessions.Items) != 0 {
+			t.Errorf("after every sign-out, %s shows pools %+v and %d live sessions", p.base, pools.Items, len(sessions.Items))
+		}
+	}
 
-	db, err := sql.Open("pgx", dsn)
+	db, err := openDB()
 	if err != nil {
 		t.Fatal(err)
 	}
