@@ -271,3 +271,94 @@ func shiftChangeWithACrash(t *testing.T, n int, start func() *proc, openDB func(
 	t.Logf("%d agents: %d admitted, %d refused (pool_exhausted), peak %d of %d, one process killed and restarted",
 		agents, admitted.Load(), refused.Load(), peak, capacity)
 }
+
+// TestAcknowledgedHeartbeatsSurviveSIGKILL: sixteen clients heartbeat 64
+// sessions as fast as the server answers until it is killed (SIGKILL);
+// after a restart, every session's expiry is at least the latest one a
+// heartbeat answer acknowledged (R6: an acknowledged extension is never
+// lost, on either store).
+func TestAcknowledgedHeartbeatsSurviveSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills server processes")
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		data := t.TempDir()
+		heartbeatsSurviveSIGKILL(t, func() *proc { return startServeIn(t, "", data) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := sqlstoretest.PostgresDSN(t)
+		heartbeatsSurviveSIGKILL(t, func() *proc { return startServe(t, dsn) })
+	})
+}
+
+func heartbeatsSurviveSIGKILL(t *testing.T, start func() *proc) {
+	p := start()
+	p.must(t, 201, "PUT", "/v1/accounts/hb", map[string]string{"name": "Heartbeats", "region": "us"})
+	p.must(t, 201, "PUT", "/v1/accounts/hb/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": 100})
+	type session struct {
+		ID        string    `json:"id"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	var ids []string
+	for i := range 64 {
+		user := fmt.Sprintf("/v1/accounts/hb/users/a%d", i)
+		p.must(t, 201, "PUT", user, map[string]any{})
+		p.must(t, 201, "PUT", user+"/licenses/essentials", nil)
+		var s session
+		json.Unmarshal(p.must(t, 201, "POST", "/v1/accounts/hb/sessions", map[string]string{"user": fmt.Sprintf("a%d", i), "kind": "work_session"}), &s)
+		ids = append(ids, s.ID)
+	}
+
+	var mu sync.Mutex
+	acked := map[string]time.Time{} // the latest expiry an answer gave, per session
+	var beats atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for {
+				id := ids[rand.IntN(len(ids))]
+				req, _ := http.NewRequest("POST", p.base+"/v1/accounts/hb/sessions/"+id+"/heartbeat", nil)
+				req.Header.Set("Authorization", "Bearer "+testOperatorSecret)
+				res, err := client.Do(req)
+				if err != nil {
+					return // killed
+				}
+				var s session
+				err = json.NewDecoder(res.Body).Decode(&s)
+				res.Body.Close()
+				if res.StatusCode != 200 || err != nil {
+					t.Errorf("heartbeat %s: status %d, %v", id, res.StatusCode, err)
+					return
+				}
+				mu.Lock()
+				if s.ExpiresAt.After(acked[id]) {
+					acked[id] = s.ExpiresAt
+				}
+				mu.Unlock()
+				beats.Add(1)
+			}
+		})
+	}
+	for beats.Load() < 2000 {
+		time.Sleep(2 * time.Millisecond)
+	}
+	p.cmd.Process.Kill() // SIGKILL, heartbeats in flight
+	p.cmd.Wait()
+	wg.Wait()
+
+	p = start()
+	var live struct {
+		Items []session `json:"items"`
+	}
+	json.Unmarshal(p.must(t, 200, "GET", "/v1/accounts/hb/sessions", nil), &live)
+	stored := map[string]time.Time{}
+	for _, s := range live.Items {
+		stored[s.ID] = s.ExpiresAt
+	}
+	for id, at := range acked {
+		if got, ok := stored[id]; !ok || got.Before(at) {
+			t.Errorf("session %s: expiry after the restart %v (live %v), a heartbeat acknowledged %v", id, got, ok, at)
+		}
+	}
+	t.Logf("%d heartbeats acknowledged before the kill; %d sessions checked", beats.Load(), len(acked))
+}
