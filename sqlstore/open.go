@@ -83,8 +83,6 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		if s.db, err = sql.Open("pgx", dsn); err != nil {
 			return nil, err
 		}
-		s.db.SetMaxOpenConns(64)
-		s.db.SetMaxIdleConns(64)
 	default:
 		path, _ := SQLitePath(dsn, dataDir)
 		if dsn == "" {
@@ -114,6 +112,21 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 	if err := s.db.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if s.postgres {
+		// An eighth of the server's connections (2 to 16) per process:
+		// eight processes' pools fit a default PostgreSQL (100) at once,
+		// and a burst of requests waits for a connection of its process
+		// instead of being refused one by the server ("too many
+		// clients", a 500). The writer needs one; reads are few.
+		var limit int
+		if err := s.db.QueryRowContext(ctx, "SELECT current_setting('max_connections')::int").Scan(&limit); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("connect: %w", err)
+		}
+		n := min(16, max(2, limit/8))
+		s.db.SetMaxOpenConns(n)
+		s.db.SetMaxIdleConns(n)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()

@@ -231,3 +231,37 @@ func TestChangeSeenByOtherProcesses(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestBurstAcrossProcesses: 450 clients at once read through three
+// processes, more requests than PostgreSQL (max_connections 100 by
+// default) has connections for. Each process waits for one of its own
+// few connections: every answer is a 200, none a 500 for "too many
+// clients".
+func TestBurstAcrossProcesses(t *testing.T) {
+	ps := threeProcesses(t)
+	ps[0].must(t, 201, "PUT", "/v1/accounts/burst", map[string]string{"name": "Burst", "region": "us"})
+	var mu sync.Mutex
+	counts := map[int]int{}
+	var wg sync.WaitGroup
+	for c := range 450 {
+		wg.Go(func() {
+			for range 10 {
+				req, _ := http.NewRequest("GET", ps[c%3].base+"/v1/accounts/burst/users?limit=1000", nil)
+				req.Header.Set("Authorization", "Bearer "+testOperatorSecret)
+				status := 0
+				if res, err := client.Do(req); err == nil {
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					status = res.StatusCode
+				}
+				mu.Lock()
+				counts[status]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if counts[200] != 4500 {
+		t.Errorf("answers by status: %v, want 4500 × 200", counts)
+	}
+}
