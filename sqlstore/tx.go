@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -457,19 +458,36 @@ func (s *Store) write(ctx context.Context, fn func(*tx) error) error {
 func (s *Store) writeAlone(ctx context.Context, fn func(*tx) error) error {
 	for attempt := 0; ; attempt++ {
 		err := s.writeOnce(ctx, fn)
-		if attempt < 5 && retryable(err) {
-			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
+		if attempt < 10 && retryable(err) {
+			// Apart, so that the same two do not meet again.
+			time.Sleep(time.Duration(attempt+1)*time.Millisecond + rand.N(5*time.Millisecond))
 			continue
 		}
 		return err
 	}
 }
 
-// retryable reports a PostgreSQL serialization failure or deadlock.
+// retryable reports a PostgreSQL serialization failure, deadlock, a write
+// of a batch that waited too long for a row (batchLockWait), or a user
+// another process created at the same moment (run again, the write finds
+// it).
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "40001", "40P01", "55P03":
+		return true
+	case "23505":
+		return pe.ConstraintName == "users_pkey"
+	}
+	return false
 }
+
+// batchLockWait is how long a write of a batch of several waits for a row
+// on PostgreSQL before it gives up, to run again on its own.
+const batchLockWait = "'50ms'"
 
 func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	sqlTx, err := s.db.BeginTx(ctx, nil)
@@ -575,8 +593,29 @@ func (w *writer) run(batch []*writeOp) {
 		return
 	}
 	b := &batchRun{tx: sqlTx, cache: &batchCache{states: map[string]*acctState{}, pending: map[counter]int{}}}
+	// Writes of several processes' batches may lock the same rows in
+	// opposite orders. PostgreSQL finds such a deadlock only after a
+	// second (deadlock_timeout), stalling both writers: a write of a batch
+	// waits for a row at most batchLockWait instead, and on running out
+	// runs again on its own, after the batch. The settlement waits as
+	// long as it must: its counters are locked in one order everywhere.
+	patient := !batch[0].s.postgres || len(batch) == 1
+	if !patient {
+		if _, err := sqlTx.Exec("SET LOCAL lock_timeout = " + batchLockWait); err != nil {
+			sqlTx.Rollback()
+			finish(err)
+			return
+		}
+	}
 	for i, op := range batch {
 		if err := b.runOp(i, op, true); err != nil {
+			sqlTx.Rollback()
+			finish(err)
+			return
+		}
+	}
+	if !patient {
+		if _, err := sqlTx.Exec("SET LOCAL lock_timeout = 0"); err != nil {
 			sqlTx.Rollback()
 			finish(err)
 			return

@@ -86,26 +86,48 @@ const userColumns = `user_name, email, display_name, external_id, active, create
 // loadUser reads a user in a write transaction, locking their row so that
 // concurrent changes to one user are serialized.
 func (t *tx) loadUser(account, id string) (*userState, error) {
-	// One round trip: the user row (locked in a write) with its
-	// assignments and roles folded in.
-	u, err := scanUser(t.queryRow(`SELECT `+userColumns+` FROM users u WHERE u.account = ? AND u.id = ?`+t.forUpdate(), account, id), account, id)
+	if err := t.lockUsers(`u.account = ? AND u.id = ?`, account, id); err != nil {
+		return nil, err
+	}
+	// The user row with its assignments and roles folded in.
+	u, err := scanUser(t.queryRow(`SELECT `+userColumns+` FROM users u WHERE u.account = ? AND u.id = ?`, account, id), account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, nil
 	}
 	return u, err
 }
 
-// loadUsers is loadUser for many users (account and id pairs) in one
-// round trip, locked in one order. Users that do not exist are missing
-// from the answer.
+// lockUsers locks, in a write on PostgreSQL, the rows of the users where
+// cond holds, in one order. It is a statement of its own: a statement that
+// waited for a row lock still reads every other table (the assignments,
+// the roles) as they were when it began, and would miss what the holder
+// of the lock committed. The read after it starts afresh. (SQLite needs
+// no lock: its writes are serialized.)
+func (t *tx) lockUsers(cond string, args ...any) error {
+	if t.forUpdate() == "" {
+		return nil
+	}
+	rows, err := t.query(`SELECT 1 FROM users u WHERE `+cond+` ORDER BY u.account, u.id`+t.forUpdate(), args...)
+	if err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// loadUsers is loadUser for many users (account and id pairs), locked in
+// one order. Users that do not exist are missing from the answer.
 func (t *tx) loadUsers(keys [][]any) (map[[2]string]*userState, error) {
 	out := map[[2]string]*userState{}
 	if len(keys) == 0 {
 		return out, nil
 	}
 	var args []any
-	rows, err := t.query(`SELECT u.account, u.id, `+userColumns+` FROM users u WHERE (u.account, u.id) IN (VALUES `+rowsOf(keys, &args)+`)
-		ORDER BY u.account, u.id`+t.forUpdate(), args...)
+	in := `(u.account, u.id) IN (VALUES ` + rowsOf(keys, &args) + `)`
+	if err := t.lockUsers(in, args...); err != nil {
+		return nil, err
+	}
+	rows, err := t.query(`SELECT u.account, u.id, `+userColumns+` FROM users u WHERE `+in+` ORDER BY u.account, u.id`, args...)
 	if err != nil {
 		return nil, err
 	}

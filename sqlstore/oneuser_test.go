@@ -1,0 +1,117 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/sqlstore"
+	"github.com/seatkeeper/seatkeeper/sqlstore/sqlstoretest"
+)
+
+// TestR1_R3_ChangesToFewUsersFromManyWriters: sixteen writers, through two
+// stores on PostgreSQL (two processes), create, delete, assign, unassign,
+// deactivate and reactivate the same six users at once. Each change sees
+// the ones committed before it: none fails but for a domain reason (a full
+// license, a user deleted meanwhile), and afterwards the seats in use are
+// exactly the active holders (R1, R3).
+func TestR1_R3_ChangesToFewUsersFromManyWriters(t *testing.T) {
+	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+		s := sqlstoretest.Open(t, dsn)
+		stores := []*sqlstore.Store{s}
+		if dsn != "" {
+			stores = append(stores, sqlstoretest.Open(t, dsn))
+		}
+		ctx := context.Background()
+		mustAccount(t, s, "acme", "contact-center")
+		mustSubscribe(t, s, "acme", "essentials", "named", 4)
+		const users = 6
+		for i := range users / 2 {
+			mustUser(t, s, "acme", fmt.Sprintf("u%d", i))
+		}
+		var wg sync.WaitGroup
+		for w := range 16 {
+			wg.Go(func() {
+				r := rand.New(rand.NewPCG(uint64(w), 11))
+				st := stores[w%len(stores)]
+				for range 40 {
+					user := fmt.Sprintf("u%d", r.IntN(users))
+					var err error
+					switch r.IntN(5) {
+					case 4:
+						err = st.DeleteUser(ctx, operator, "acme", user)
+					case 0:
+						_, _, err = st.AssignLicense(ctx, operator, "acme", user, "essentials", seatkeeper.SourceManual)
+					case 1:
+						err = st.UnassignLicense(ctx, operator, "acme", user, "essentials", seatkeeper.SourceManual)
+					case 2, 3:
+						_, _, err = st.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: user, Active: r.IntN(2) == 0})
+					}
+					if err != nil && code(err) == "" {
+						t.Errorf("%s: %v", user, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		holders := 0
+		for i := range users {
+			u, err := s.User(ctx, "acme", fmt.Sprintf("u%d", i))
+			if code(err) == seatkeeper.ENotFound {
+				continue
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if u.Active && slices.ContainsFunc(u.Licenses, func(l seatkeeper.HeldLicense) bool { return l.License == "essentials" }) {
+				holders++
+			}
+		}
+		if got := summaryOf(t, s, "acme", "essentials").Assigned; got != holders {
+			t.Errorf("seats in use %d, active holders %d", got, holders)
+		}
+	})
+}
+
+// TestSameNewUserFromManyWriters: eight writers through two stores on
+// PostgreSQL create the same twenty users at the same moment. Each user is
+// created once; the other writes find it and update it — none fails.
+func TestSameNewUserFromManyWriters(t *testing.T) {
+	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+		s := sqlstoretest.Open(t, dsn)
+		stores := []*sqlstore.Store{s}
+		if dsn != "" {
+			stores = append(stores, sqlstoretest.Open(t, dsn))
+		}
+		mustAccount(t, s, "acme", "contact-center")
+		var mu sync.Mutex
+		created := map[string]int{}
+		for i := range 20 {
+			user := fmt.Sprintf("new%d", i)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for w := range 8 {
+				wg.Go(func() {
+					<-start
+					_, isNew, err := stores[w%len(stores)].PutUser(context.Background(), operator, seatkeeper.User{Account: "acme", ID: user, Active: true})
+					if err != nil {
+						t.Errorf("%s: %v", user, err)
+					}
+					if isNew {
+						mu.Lock()
+						created[user]++
+						mu.Unlock()
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if created[user] != 1 {
+				t.Errorf("%s created %d times", user, created[user])
+			}
+		}
+	})
+}
