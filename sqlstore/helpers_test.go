@@ -16,6 +16,19 @@ func forEachStore(t *testing.T, fn func(t *testing.T, s *sqlstore.Store)) {
 	sqlstoretest.Each(t, func(t *testing.T, dsn string) { fn(t, sqlstoretest.Open(t, dsn)) })
 }
 
+// eachProcesses runs the test against SQLite with one store and, when
+// SEATKEEPER_TEST_POSTGRES holds a DSN, PostgreSQL with two stores on one
+// database, as two server processes would have.
+func eachProcesses(t *testing.T, fn func(t *testing.T, stores []*sqlstore.Store)) {
+	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+		stores := []*sqlstore.Store{sqlstoretest.Open(t, dsn)}
+		if dsn != "" {
+			stores = append(stores, sqlstoretest.Open(t, dsn))
+		}
+		fn(t, stores)
+	})
+}
+
 var operator = seatkeeper.Actor{TokenID: "test", TokenKind: seatkeeper.TokenOperator}
 
 func mustAccount(t testing.TB, s *sqlstore.Store, id, cat string) {

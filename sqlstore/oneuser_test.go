@@ -10,7 +10,6 @@ import (
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/sqlstore"
-	"github.com/seatkeeper/seatkeeper/sqlstore/sqlstoretest"
 )
 
 // TestR1_R3_ChangesToFewUsersFromManyWriters: sixteen writers, through two
@@ -20,12 +19,8 @@ import (
 // license, a user deleted meanwhile), and afterwards the seats in use are
 // exactly the active holders (R1, R3).
 func TestR1_R3_ChangesToFewUsersFromManyWriters(t *testing.T) {
-	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
-		s := sqlstoretest.Open(t, dsn)
-		stores := []*sqlstore.Store{s}
-		if dsn != "" {
-			stores = append(stores, sqlstoretest.Open(t, dsn))
-		}
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		s := stores[0]
 		ctx := context.Background()
 		mustAccount(t, s, "acme", "contact-center")
 		mustSubscribe(t, s, "acme", "essentials", "named", 4)
@@ -80,12 +75,8 @@ func TestR1_R3_ChangesToFewUsersFromManyWriters(t *testing.T) {
 // PostgreSQL create the same twenty users at the same moment. Each user is
 // created once; the other writes find it and update it — none fails.
 func TestSameNewUserFromManyWriters(t *testing.T) {
-	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
-		s := sqlstoretest.Open(t, dsn)
-		stores := []*sqlstore.Store{s}
-		if dsn != "" {
-			stores = append(stores, sqlstoretest.Open(t, dsn))
-		}
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		s := stores[0]
 		mustAccount(t, s, "acme", "contact-center")
 		var mu sync.Mutex
 		created := map[string]int{}

@@ -290,13 +290,9 @@ func TestR3_DeactivationEndsPresences(t *testing.T) {
 // TestR4_ParallelSignInsHonorCap: many sign-ins at once, through two
 // store instances on PostgreSQL, admit exactly Q + A users.
 func TestR4_ParallelSignInsHonorCap(t *testing.T) {
-	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
-		s := sqlstoretest.Open(t, dsn)
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		s := stores[0]
 		poolAccount(t, s, 20, 5, 80)
-		stores := []*sqlstore.Store{s}
-		if dsn != "" {
-			stores = append(stores, sqlstoretest.Open(t, dsn))
-		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		ok, full := 0, 0

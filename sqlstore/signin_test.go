@@ -22,14 +22,10 @@ import (
 // key answers the first session without starting another. Then everyone
 // signs out, twice at once: each session ends once and the pool empties.
 func TestR4_R5_BatchedSignIns(t *testing.T) {
-	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
-		s := sqlstoretest.Open(t, dsn)
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		s := stores[0]
 		const q, a, users = 15, 5, 60
 		poolAccount(t, s, q, a, users)
-		stores := []*sqlstore.Store{s}
-		if dsn != "" {
-			stores = append(stores, sqlstoretest.Open(t, dsn))
-		}
 		type result struct {
 			user, key string
 			id        string
