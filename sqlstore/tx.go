@@ -592,6 +592,10 @@ func (w *writer) run(batch []*writeOp) {
 		finish(err)
 		return
 	}
+	abort := func(err error) {
+		sqlTx.Rollback()
+		finish(err)
+	}
 	b := &batchRun{tx: sqlTx, cache: &batchCache{states: map[string]*acctState{}, pending: map[counter]int{}}}
 	// Writes of several processes' batches may lock the same rows in
 	// opposite orders. PostgreSQL finds such a deadlock only after a
@@ -602,28 +606,24 @@ func (w *writer) run(batch []*writeOp) {
 	patient := !batch[0].s.postgres || len(batch) == 1
 	if !patient {
 		if _, err := sqlTx.Exec("SET LOCAL lock_timeout = " + batchLockWait); err != nil {
-			sqlTx.Rollback()
-			finish(err)
+			abort(err)
 			return
 		}
 	}
 	for i, op := range batch {
 		if err := b.runOp(i, op, true); err != nil {
-			sqlTx.Rollback()
-			finish(err)
+			abort(err)
 			return
 		}
 	}
 	if !patient {
 		if _, err := sqlTx.Exec("SET LOCAL lock_timeout = 0"); err != nil {
-			sqlTx.Rollback()
-			finish(err)
+			abort(err)
 			return
 		}
 	}
 	if err := b.settle(batch); err != nil {
-		sqlTx.Rollback()
-		finish(err)
+		abort(err)
 		return
 	}
 	for _, op := range batch {
