@@ -57,31 +57,27 @@ func Assign(ctx context.Context, cfg AssignConfig) (Result, error) {
 	defer stop()
 
 	var next, ok, refused atomic.Int64
-	put := func(ctx context.Context, c *http.Client, _ int) (bool, error) {
+	put := func(ctx context.Context, c *Client, _ int) (bool, error) {
 		i := next.Add(1) - 1
 		if i >= int64(cfg.Users) {
 			return false, nil
 		}
-		req, _ := http.NewRequestWithContext(ctx, "PUT", fmt.Sprintf("%s/v1/accounts/%s/users/u%06d/licenses/essentials", url, account, i), nil)
-		req.Header.Set("Authorization", "Bearer "+secret)
-		res, err := c.Do(req)
+		res, err := c.Do(ctx, "PUT", fmt.Sprintf("%s/v1/accounts/%s/users/u%06d/licenses/essentials", url, account, i), nil, "Authorization: Bearer "+secret)
 		if err != nil {
 			return true, err
 		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		switch res.StatusCode {
+		switch res.Status {
 		case http.StatusCreated:
 			ok.Add(1)
 		case http.StatusConflict:
 			refused.Add(1)
 		default:
-			return true, fmt.Errorf("status %d", res.StatusCode)
+			return true, fmt.Errorf("status %d", res.Status)
 		}
 		return true, nil
 	}
 	fmt.Fprintf(cfg.Out, "bench assign: store %s, %d clients, %d users, %d seats\n", st.Dialect(), cfg.Clients, cfg.Users, cfg.Quantity)
-	r := Run(ctx, "PUT …/licenses/essentials", NewClient(cfg.Clients), cfg.Clients, 0, put)
+	r := Run(ctx, "PUT …/licenses/essentials", cfg.Clients, 0, put)
 	fmt.Fprintln(cfg.Out, r)
 	sum, err := st.LicenseSummary(ctx, account)
 	if err != nil {

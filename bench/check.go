@@ -43,13 +43,15 @@ func Check(ctx context.Context, cfg CheckConfig) (float64, error) {
 	}
 	defer stopAPI()
 
-	c := NewClient(cfg.Conns)
 	checkURL := apiURL + "/v1/accounts/" + account + "/users/u1/check?feature=qm.evaluations"
-	headers := map[string]string{"Authorization": "Bearer " + secret}
-	body, ctype, err := fetch(ctx, c, checkURL, headers)
-	if err != nil {
+	auth := "Authorization: Bearer " + secret
+	var c Client
+	res, err := c.Do(ctx, "GET", checkURL, nil, auth)
+	c.Close()
+	if err = expect(200)(res, err); err != nil {
 		return 0, err
 	}
+	body, ctype := res.Body, res.Header.Get("Content-Type")
 	bareURL, stopBare, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", ctype)
 		w.Write(body)
@@ -61,10 +63,10 @@ func Check(ctx context.Context, cfg CheckConfig) (float64, error) {
 
 	fmt.Fprintf(cfg.Out, "bench check: %d connections, %s each, store %s; body %d bytes: %s", cfg.Conns, cfg.Duration, srv.Store.Dialect(), len(body), body)
 	// Warm both up, then measure each in turn.
-	Run(ctx, "warm-up", c, cfg.Conns, cfg.Duration/5, Get(bareURL, 200, nil))
-	Run(ctx, "warm-up", c, cfg.Conns, cfg.Duration/5, Get(checkURL, 200, headers))
-	bare := Run(ctx, "bare net/http (baseline)", c, cfg.Conns, cfg.Duration, Get(bareURL, 200, nil))
-	check := Run(ctx, "GET …/check", c, cfg.Conns, cfg.Duration, Get(checkURL, 200, headers))
+	Run(ctx, "warm-up", cfg.Conns, cfg.Duration/5, Get(bareURL+"/", 200))
+	Run(ctx, "warm-up", cfg.Conns, cfg.Duration/5, Get(checkURL, 200, auth))
+	bare := Run(ctx, "bare net/http (baseline)", cfg.Conns, cfg.Duration, Get(bareURL+"/", 200))
+	check := Run(ctx, "GET …/check", cfg.Conns, cfg.Duration, Get(checkURL, 200, auth))
 	ratio := check.Rate() / bare.Rate()
 	fmt.Fprintln(cfg.Out, bare)
 	fmt.Fprintln(cfg.Out, check)
@@ -108,21 +110,4 @@ func listen(h http.Handler) (string, func(), error) {
 	s := &http.Server{Handler: h}
 	go s.Serve(ln)
 	return "http://" + ln.Addr().String(), func() { s.Close() }, nil
-}
-
-func fetch(ctx context.Context, c *http.Client, url string, headers map[string]string) ([]byte, string, error) {
-	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		return nil, "", err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err == nil && res.StatusCode != 200 {
-		err = fmt.Errorf("GET %s: %d %s", url, res.StatusCode, body)
-	}
-	return body, res.Header.Get("Content-Type"), err
 }

@@ -6,8 +6,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -33,38 +31,32 @@ func (r Result) String() string {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// NewClient returns a keep-alive client able to hold conns connections to
-// one host.
-func NewClient(conns int) *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
-		DisableCompression: true, IdleConnTimeout: time.Minute,
-	}}
-}
+// Op is one request of a load run, sent with the worker's own client. It
+// returns false when the run should stop (there is no more work), and an
+// error when the request failed.
+type Op func(ctx context.Context, c *Client, worker int) (more bool, err error)
 
-// Op is one request of a load run. It returns false when the run should
-// stop (there is no more work), and an error when the request failed.
-type Op func(ctx context.Context, c *http.Client, worker int) (more bool, err error)
-
-// Run drives op from workers goroutines for at most d (0: until every
-// worker's op says there is no more work) and measures it.
-func Run(ctx context.Context, name string, c *http.Client, workers int, d time.Duration, op Op) Result {
-	return run(ctx, name, c, workers, d, 0, op)
+// Run drives op from workers goroutines, each with its own client, for at
+// most d (0: until every worker's op says there is no more work) and
+// measures it.
+func Run(ctx context.Context, name string, workers int, d time.Duration, op Op) Result {
+	return run(ctx, name, workers, d, 0, op)
 }
 
 // RunPaced drives op at a steady rate (requests per second) from workers
 // goroutines until op says there is no more work. Latency is measured from
 // each request's scheduled time, so a server that falls behind shows it.
-func RunPaced(ctx context.Context, name string, c *http.Client, workers int, rate float64, op Op) Result {
-	return run(ctx, name, c, workers, 0, rate, op)
+func RunPaced(ctx context.Context, name string, workers int, rate float64, op Op) Result {
+	return run(ctx, name, workers, 0, rate, op)
 }
 
-func run(ctx context.Context, name string, c *http.Client, workers int, d time.Duration, rate float64, op Op) Result {
+func run(ctx context.Context, name string, workers int, d time.Duration, rate float64, op Op) Result {
 	if d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
+	end, _ := ctx.Deadline()
 	lat := make([][]time.Duration, workers)
 	var failed atomic.Int64
 	var slot atomic.Int64
@@ -74,6 +66,8 @@ func run(ctx context.Context, name string, c *http.Client, workers int, d time.D
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var c Client
+			defer c.Close()
 			buf := make([]time.Duration, 0, 1<<14)
 			for ctx.Err() == nil {
 				t0 := time.Now()
@@ -81,11 +75,11 @@ func run(ctx context.Context, name string, c *http.Client, workers int, d time.D
 					t0 = start.Add(time.Duration(float64(slot.Add(1)-1) / rate * float64(time.Second)))
 					time.Sleep(time.Until(t0))
 				}
-				more, err := op(ctx, c, w)
+				more, err := op(ctx, &c, w)
 				if !more {
 					break
 				}
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || !end.IsZero() && !time.Now().Before(end) {
 					break // a request cut short by the deadline is not counted
 				}
 				if err != nil {
@@ -109,27 +103,19 @@ func run(ctx context.Context, name string, c *http.Client, workers int, d time.D
 	return r
 }
 
-// Get is an Op that GETs url with the given headers and expects want.
-func Get(url string, want int, headers map[string]string) Op {
-	return func(ctx context.Context, c *http.Client, _ int) (bool, error) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		return true, expect(c.Do(req))(want)
+// Get is an Op that GETs url with the given header lines and expects want.
+func Get(url string, want int, header ...string) Op {
+	return func(ctx context.Context, c *Client, _ int) (bool, error) {
+		return true, expect(want)(c.Do(ctx, "GET", url, nil, header...))
 	}
 }
 
-func expect(res *http.Response, err error) func(want int) error {
-	return func(want int) error {
-		if err != nil {
-			return err
+// expect turns an answer other than want into an error.
+func expect(want int) func(Response, error) error {
+	return func(res Response, err error) error {
+		if err == nil && res.Status != want {
+			err = fmt.Errorf("status %d, want %d: %s", res.Status, want, res.Body)
 		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode != want {
-			return fmt.Errorf("status %d, want %d", res.StatusCode, want)
-		}
-		return nil
+		return err
 	}
 }

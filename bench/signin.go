@@ -76,51 +76,46 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 		store = fmt.Sprintf("postgres, %d processes", cfg.Processes)
 	}
 	fmt.Fprintf(cfg.Out, "bench signin: store %s, %d agents in a pool of %d, %d clients\n", store, cfg.Agents, cfg.Agents, cfg.Clients)
-	c := NewClient(cfg.Clients)
-	auth := "Bearer " + secret
+	auth := "Authorization: Bearer " + secret
 
 	// The storm: every agent signs in once, as fast as the clients can.
 	ids := make([]string, cfg.Agents)
 	var next atomic.Int64
-	signIn := func(ctx context.Context, c *http.Client, _ int) (bool, error) {
+	signIn := func(ctx context.Context, c *Client, _ int) (bool, error) {
 		i := int(next.Add(1) - 1)
 		if i >= cfg.Agents {
 			return false, nil
 		}
-		id, err := post(ctx, c, urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions", auth, fmt.Sprintf(`{"user":"a%06d","kind":"work_session"}`, i))
+		id, err := signInOne(ctx, c, urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions", auth, fmt.Sprintf(`{"user":"a%06d","kind":"work_session"}`, i))
 		ids[i] = id
 		return true, err
 	}
-	storm := Run(ctx, "sign-in storm", c, cfg.Clients, 0, signIn)
+	storm := Run(ctx, "sign-in storm", cfg.Clients, 0, signIn)
 	fmt.Fprintln(cfg.Out, storm)
 
 	// Heartbeats on the live sessions, spread over the processes.
 	var beatN atomic.Int64
-	beat := func(ctx context.Context, c *http.Client, _ int) (bool, error) {
+	beat := func(ctx context.Context, c *Client, _ int) (bool, error) {
 		i := int(beatN.Add(1)) % cfg.Agents
-		req, _ := http.NewRequestWithContext(ctx, "POST", urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions/"+ids[i]+"/heartbeat", nil)
-		req.Header.Set("Authorization", auth)
-		return true, expect(c.Do(req))(200)
+		return true, expect(200)(c.Do(ctx, "POST", urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions/"+ids[i]+"/heartbeat", nil, auth))
 	}
-	beats := Run(ctx, fmt.Sprintf("heartbeats (%d clients)", cfg.BeatClients), NewClient(cfg.BeatClients), cfg.BeatClients, cfg.Duration, beat)
+	beats := Run(ctx, fmt.Sprintf("heartbeats (%d clients)", cfg.BeatClients), cfg.BeatClients, cfg.Duration, beat)
 	fmt.Fprintln(cfg.Out, beats)
 	fmt.Fprintf(cfg.Out, "heartbeats per process: %.0f/s (target ≥ 20,000/s)\n", beats.Rate()/float64(len(urls)))
 
 	// Everyone signs out; then sign-ins paced at half the storm's rate.
 	next.Store(0)
-	signOut := func(ctx context.Context, c *http.Client, _ int) (bool, error) {
+	signOut := func(ctx context.Context, c *Client, _ int) (bool, error) {
 		i := int(next.Add(1) - 1)
 		if i >= cfg.Agents {
 			return false, nil
 		}
-		req, _ := http.NewRequestWithContext(ctx, "DELETE", urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions/"+ids[i], nil)
-		req.Header.Set("Authorization", auth)
-		return true, expect(c.Do(req))(204)
+		return true, expect(204)(c.Do(ctx, "DELETE", urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions/"+ids[i], nil, auth))
 	}
-	fmt.Fprintln(cfg.Out, Run(ctx, "sign-outs", c, cfg.Clients, 0, signOut))
+	fmt.Fprintln(cfg.Out, Run(ctx, "sign-outs", cfg.Clients, 0, signOut))
 	next.Store(0)
 	half := storm.Rate() / 2
-	pacedR := RunPaced(ctx, fmt.Sprintf("sign-ins at %.0f/s", half), c, cfg.Clients, half, signIn)
+	pacedR := RunPaced(ctx, fmt.Sprintf("sign-ins at %.0f/s", half), cfg.Clients, half, signIn)
 	fmt.Fprintln(cfg.Out, pacedR)
 	fmt.Fprintf(cfg.Out, "p99 sign-in at half the maximum rate: %.2f ms (target < 25 ms)\n", ms(pacedR.P99))
 
@@ -147,10 +142,9 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 		return err
 	}
 	defer stopBare()
-	bare := Run(ctx, fmt.Sprintf("bare net/http POST (%d clients)", cfg.BeatClients), NewClient(cfg.BeatClients), cfg.BeatClients, cfg.Duration,
-		func(ctx context.Context, c *http.Client, _ int) (bool, error) {
-			req, _ := http.NewRequestWithContext(ctx, "POST", bareURL, nil)
-			return true, expect(c.Do(req))(200)
+	bare := Run(ctx, fmt.Sprintf("bare net/http POST (%d clients)", cfg.BeatClients), cfg.BeatClients, cfg.Duration,
+		func(ctx context.Context, c *Client, _ int) (bool, error) {
+			return true, expect(200)(c.Do(ctx, "POST", bareURL+"/", nil, auth))
 		})
 	fmt.Fprintln(cfg.Out, bare)
 	fmt.Fprintf(cfg.Out, "heartbeats against the bare handler: %.0f%% of its rate; its rate shared by %d server processes: %.0f/s each\n",
@@ -181,22 +175,16 @@ func setupPool(ctx context.Context, srv *server.Server, account string, cfg Sign
 	})
 }
 
-func post(ctx context.Context, c *http.Client, url, auth, body string) (string, error) {
-	req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
-	req.Header.Set("Authorization", auth)
-	res, err := c.Do(req)
-	if err != nil {
+// signInOne starts a work session and returns its id.
+func signInOne(ctx context.Context, c *Client, url, auth, body string) (string, error) {
+	res, err := c.Do(ctx, "POST", url, []byte(body), auth)
+	if err = expect(http.StatusCreated)(res, err); err != nil {
 		return "", err
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("status %d: %s", res.StatusCode, data)
 	}
 	var s struct {
 		ID string `json:"id"`
 	}
-	err = json.Unmarshal(data, &s)
+	err = json.Unmarshal(res.Body, &s)
 	return s.ID, err
 }
 
