@@ -20,6 +20,10 @@ type batcher[T any] struct {
 	max     int
 	linger  time.Duration // how long a batch waits for more, once begun
 	run     func([]T)
+	// parallel is how many batches may run at once (0 or 1: one after
+	// the other). Like linger, it is set before the first submit.
+	parallel int
+	running  chan struct{} // a token for each batch running, with parallel
 }
 
 func newBatcher[T any](max int, run func([]T)) *batcher[T] {
@@ -49,6 +53,7 @@ func (b *batcher[T]) submit(ctx context.Context, x T) error {
 
 func (b *batcher[T]) loop() {
 	defer close(b.stopped)
+	defer b.waitRunning()
 	closing := false
 	for {
 		var batch []T
@@ -90,7 +95,31 @@ func (b *batcher[T]) loop() {
 			}
 			t.Stop()
 		}
+		b.start(batch)
+	}
+}
+
+// start runs batch, on its own goroutine when batches may run at once,
+// once fewer than parallel are running (meanwhile the next batch gathers).
+func (b *batcher[T]) start(batch []T) {
+	if b.parallel <= 1 {
 		b.run(batch)
+		return
+	}
+	if b.running == nil {
+		b.running = make(chan struct{}, b.parallel)
+	}
+	b.running <- struct{}{}
+	go func() {
+		defer func() { <-b.running }()
+		b.run(batch)
+	}()
+}
+
+// waitRunning waits for the batches running on their own goroutines.
+func (b *batcher[T]) waitRunning() {
+	for range cap(b.running) {
+		b.running <- struct{}{}
 	}
 }
 

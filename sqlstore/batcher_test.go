@@ -116,3 +116,55 @@ func TestBatcherCloseRunsTheQueueInBatches(t *testing.T) {
 		t.Errorf("batches %v, want 9 items in at most 3 batches of up to 4", sizes)
 	}
 }
+
+// TestBatcherParallel: with parallel, up to that many batches run at once
+// and never more; every item runs once; close waits for the running ones.
+func TestBatcherParallel(t *testing.T) {
+	const parallel = 3
+	var running, most, ran atomic.Int64
+	var mu sync.Mutex
+	seen := map[int]int{}
+	b := newBatcher(4, func(xs []int) {
+		n := running.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(2 * time.Millisecond)
+		mu.Lock()
+		for _, x := range xs {
+			seen[x]++
+		}
+		mu.Unlock()
+		ran.Add(int64(len(xs)))
+		running.Add(-1)
+	})
+	b.parallel = parallel
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				if err := b.submit(context.Background(), g*1000+i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.close()
+	if ran.Load() != 800 || len(seen) != 800 {
+		t.Fatalf("ran %d items, %d distinct, want 800", ran.Load(), len(seen))
+	}
+	for x, n := range seen {
+		if n != 1 {
+			t.Fatalf("item %d ran %d times", x, n)
+		}
+	}
+	if most.Load() != parallel {
+		t.Errorf("at most %d batches ran at once, want %d", most.Load(), parallel)
+	}
+	if running.Load() != 0 {
+		t.Errorf("close returned with %d batches running", running.Load())
+	}
+}

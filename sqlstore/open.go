@@ -107,6 +107,9 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 	s.writer = newWriter(s.db)
 	s.beats = newBatcher(maxBeats, s.runBeats)
 	s.beats.linger = beatLinger
+	if s.postgres {
+		s.beats.parallel = beatsAtOnce
+	}
 	s.signIns = newBatcher(maxSignIns, s.runSignIns)
 	s.signOuts = newBatcher(maxSignOuts, s.runSignOuts)
 	if err := s.db.PingContext(ctx); err != nil {

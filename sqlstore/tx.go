@@ -456,8 +456,14 @@ func (s *Store) write(ctx context.Context, fn func(*tx) error) error {
 // serialization failures and deadlocks. The writer falls back to it when a
 // batch hits one.
 func (s *Store) writeAlone(ctx context.Context, fn func(*tx) error) error {
+	return retrying(func() error { return s.writeOnce(ctx, fn) })
+}
+
+// retrying runs fn until it succeeds or fails otherwise than retryable,
+// at most 11 times.
+func retrying(fn func() error) error {
 	for attempt := 0; ; attempt++ {
-		err := s.writeOnce(ctx, fn)
+		err := fn()
 		if attempt < 10 && retryable(err) {
 			// Apart, so that the same two do not meet again.
 			time.Sleep(time.Duration(attempt+1)*time.Millisecond + rand.N(5*time.Millisecond))
