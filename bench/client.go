@@ -41,7 +41,7 @@ type Response struct {
 
 // Do sends one request to url ("http://host:port/path?query") with the
 // given header lines ("Name: value") and body, and reads the answer. The
-// context's deadline bounds it.
+// context's deadline or cancellation cuts it short.
 func (c *Client) Do(ctx context.Context, method, url string, body []byte, header ...string) (Response, error) {
 	host, path, ok := strings.Cut(strings.TrimPrefix(url, "http://"), "/")
 	if !ok || !strings.HasPrefix(url, "http://") {
@@ -71,7 +71,12 @@ func (c *Client) Do(ctx context.Context, method, url string, body []byte, header
 	}
 	deadline, _ := ctx.Deadline() // zero: none
 	cc.SetDeadline(deadline)
-	res, keep, err := cc.roundTrip(b)
+	if ctx.Done() != nil {
+		// Cancelled without a deadline: cut the request short too.
+		stop := context.AfterFunc(ctx, func() { cc.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
+	res, keep, err := cc.roundTrip(method, b)
 	if !keep {
 		cc.Close()
 		delete(c.conns, host)
@@ -81,11 +86,11 @@ func (c *Client) Do(ctx context.Context, method, url string, body []byte, header
 
 // roundTrip writes req and reads the answer; keep says whether the
 // connection can carry another.
-func (cc *clientConn) roundTrip(req []byte) (res Response, keep bool, err error) {
+func (cc *clientConn) roundTrip(method string, req []byte) (res Response, keep bool, err error) {
 	if _, err := cc.Write(req); err != nil {
 		return Response{}, false, err
 	}
-	r, err := http.ReadResponse(cc.r, nil)
+	r, err := http.ReadResponse(cc.r, &http.Request{Method: method}) // an answer to HEAD has no body
 	if err != nil {
 		return Response{}, false, err
 	}

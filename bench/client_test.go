@@ -84,6 +84,17 @@ func TestClient(t *testing.T) {
 	if res, err = c.Do(ctx, "GET", srv.URL+"/empty", nil); err != nil || res.Status != 204 {
 		t.Fatalf("after a timeout: %+v, %v", res, err)
 	}
+	cancelled, cancelNow := context.WithCancel(ctx)
+	time.AfterFunc(50*time.Millisecond, cancelNow)
+	if _, err := c.Do(cancelled, "GET", srv.URL+"/slow", nil); err == nil {
+		t.Fatal("a request whose context was cancelled succeeded")
+	}
+	if res, err = c.Do(ctx, "HEAD", srv.URL+"/chunked", nil); err != nil || res.Status != 200 || len(res.Body) != 0 {
+		t.Fatalf("HEAD: %+v, %v", res, err)
+	}
+	if res, err = c.Do(ctx, "DELETE", srv.URL+"/empty", nil); err != nil || res.Status != 204 {
+		t.Fatalf("after HEAD: %+v, %v", res, err)
+	}
 	if _, err := c.Do(ctx, "GET", "https://example.com/", nil); err == nil {
 		t.Fatal("an https URL was accepted")
 	}

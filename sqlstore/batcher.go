@@ -67,6 +67,9 @@ func (b *batcher[T]) loop() {
 				closing = true
 			}
 		}
+		// With batches at once, a free turn first: what comes while all
+		// are taken joins this batch.
+		b.acquire()
 	drain:
 		for len(batch) < b.max {
 			select {
@@ -77,6 +80,7 @@ func (b *batcher[T]) loop() {
 			}
 		}
 		if len(batch) == 0 {
+			b.release()
 			return // closing, and all was run
 		}
 		if b.linger > 0 && !closing && len(batch) < b.max {
@@ -99,19 +103,35 @@ func (b *batcher[T]) loop() {
 	}
 }
 
-// start runs batch, on its own goroutine when batches may run at once,
-// once fewer than parallel are running (meanwhile the next batch gathers).
-func (b *batcher[T]) start(batch []T) {
+// acquire waits, when batches may run at once, until fewer than parallel
+// are running, and takes a turn. (Read after the loop's first receive,
+// parallel is set by then.)
+func (b *batcher[T]) acquire() {
 	if b.parallel <= 1 {
-		b.run(batch)
 		return
 	}
 	if b.running == nil {
 		b.running = make(chan struct{}, b.parallel)
 	}
 	b.running <- struct{}{}
+}
+
+// release gives back a turn that acquire took.
+func (b *batcher[T]) release() {
+	if b.running != nil {
+		<-b.running
+	}
+}
+
+// start runs batch: on its own goroutine, in the turn acquire took, when
+// batches may run at once.
+func (b *batcher[T]) start(batch []T) {
+	if b.running == nil {
+		b.run(batch)
+		return
+	}
 	go func() {
-		defer func() { <-b.running }()
+		defer b.release()
 		b.run(batch)
 	}()
 }

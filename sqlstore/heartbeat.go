@@ -63,6 +63,10 @@ func (s *Store) runBeats(batch []*beat) {
 	for _, x := range batch {
 		keys = append(keys, [2]string{x.id, x.account})
 	}
+	// Sorted: PostgreSQL's plan for the statement below walks the array
+	// in its order (a nested loop over unnest, which it estimates at ten
+	// rows, probing the primary key), so batches running at once, here
+	// and in other processes, lock the rows they share in one order.
 	keys = lockOrder(keys)
 	// One statement text whatever the batch's size, so that one prepared
 	// statement serves every batch: two arrays on PostgreSQL, a JSON array

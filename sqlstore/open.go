@@ -107,9 +107,6 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 	s.writer = newWriter(s.db)
 	s.beats = newBatcher(maxBeats, s.runBeats)
 	s.beats.linger = beatLinger
-	if s.postgres {
-		s.beats.parallel = beatsAtOnce
-	}
 	s.signIns = newBatcher(maxSignIns, s.runSignIns)
 	s.signOuts = newBatcher(maxSignOuts, s.runSignOuts)
 	if err := s.db.PingContext(ctx); err != nil {
@@ -121,7 +118,8 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		// eight processes' pools fit a default PostgreSQL (100) at once,
 		// and a burst of requests waits for a connection of its process
 		// instead of being refused one by the server ("too many
-		// clients", a 500). The writer needs one; reads are few.
+		// clients", a 500). The writer needs one, heartbeat batches
+		// up to beatsAtOnce, leaving at least one for reads.
 		var limit int
 		if err := s.db.QueryRowContext(ctx, "SELECT current_setting('max_connections')::int").Scan(&limit); err != nil {
 			s.Close()
@@ -130,6 +128,7 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		n := min(16, max(2, limit/8))
 		s.db.SetMaxOpenConns(n)
 		s.db.SetMaxIdleConns(n)
+		s.beats.parallel = min(beatsAtOnce, n-2)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
