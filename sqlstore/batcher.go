@@ -67,20 +67,8 @@ func (b *batcher[T]) loop() {
 				closing = true
 			}
 		}
-		// With batches at once, a free turn first: what comes while all
-		// are taken joins this batch.
-		b.acquire()
-	drain:
-		for len(batch) < b.max {
-			select {
-			case x := <-b.queue:
-				batch = append(batch, x)
-			default:
-				break drain
-			}
-		}
+		batch = b.drain(batch)
 		if len(batch) == 0 {
-			b.release()
 			return // closing, and all was run
 		}
 		if b.linger > 0 && !closing && len(batch) < b.max {
@@ -99,21 +87,39 @@ func (b *batcher[T]) loop() {
 			}
 			t.Stop()
 		}
+		// With batches at once, wait for a turn; what came meanwhile
+		// joins this batch.
+		if b.acquire() {
+			batch = b.drain(batch)
+		}
 		b.start(batch)
 	}
 }
 
+// drain adds to batch what is queued, up to max, without waiting.
+func (b *batcher[T]) drain(batch []T) []T {
+	for len(batch) < b.max {
+		select {
+		case x := <-b.queue:
+			batch = append(batch, x)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
 // acquire waits, when batches may run at once, until fewer than parallel
-// are running, and takes a turn. (Read after the loop's first receive,
-// parallel is set by then.)
-func (b *batcher[T]) acquire() {
+// are running, takes a turn and says so.
+func (b *batcher[T]) acquire() bool {
 	if b.parallel <= 1 {
-		return
+		return false
 	}
 	if b.running == nil {
 		b.running = make(chan struct{}, b.parallel)
 	}
 	b.running <- struct{}{}
+	return true
 }
 
 // release gives back a turn that acquire took.
