@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -143,7 +144,7 @@ func (s *Store) closedRow(ctx context.Context, account, month string) (closedRow
 		return t.queryRow("SELECT closed_at, ends_at, usage, terms, digest FROM closed_months WHERE account = ? AND month = ?", account, month).
 			Scan(&r.closedAt, &r.endsAt, &r.usage, &r.terms, &r.digest)
 	})
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return r, seatkeeper.Errorf(seatkeeper.ENotFound, "%s is not closed", month)
 	}
 	return r, err
@@ -198,7 +199,7 @@ func (t *tx) latestClosed(account string, loc *time.Location) (string, time.Time
 	var month string
 	var endsAt int64
 	err := t.queryRow("SELECT month, ends_at FROM closed_months WHERE account = ? ORDER BY month DESC LIMIT 1", account).Scan(&month, &endsAt)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, nil
 	}
 	if err != nil {

@@ -8,3 +8,25 @@ func (s *Store) ExecForTest(ctx context.Context, q string, args ...any) error {
 	_, err := s.db.ExecContext(ctx, s.rebind(q), args...)
 	return err
 }
+
+// TestTx is a write transaction, for tests of the statements it queues.
+type TestTx struct{ t *tx }
+
+// Queue queues a statement whose answer is not needed (see conn).
+func (x TestTx) Queue(q string, args ...any) error { return x.t.queue(q, args...) }
+
+// Int reads one integer.
+func (x TestTx) Int(q string, args ...any) (n int, err error) {
+	err = x.t.queryRow(q, args...).Scan(&n)
+	return n, err
+}
+
+// WriteForTest runs fn as a write: in a batch of the writer, or alone, in
+// a transaction of its own.
+func (s *Store) WriteForTest(ctx context.Context, alone bool, fn func(TestTx) error) error {
+	w := func(t *tx) error { return fn(TestTx{t}) }
+	if alone {
+		return s.writeOnce(ctx, w)
+	}
+	return s.write(ctx, w)
+}

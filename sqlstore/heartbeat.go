@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"slices"
 	"time"
@@ -95,7 +94,7 @@ func (s *Store) runBeats(batch []*beat) {
 		RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
 	args = append(args, micros(now), micros(now), micros(now))
 	found := map[[2]string]seatkeeper.Session{}
-	extend := func(rs *sql.Rows, err error) error {
+	extend := func(rs rows, err error) error {
 		clear(found)
 		if err != nil {
 			return err

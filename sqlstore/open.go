@@ -104,7 +104,7 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		s.db.SetMaxOpenConns(8)
 		s.db.SetMaxIdleConns(8)
 	}
-	s.writer = newWriter(s.db)
+	s.writer = newWriter()
 	s.beats = newBatcher(maxBeats, s.runBeats)
 	s.beats.linger = beatLinger
 	s.signIns = newBatcher(maxSignIns, s.runSignIns)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"sort"
 	"sync"
@@ -161,7 +162,7 @@ func (t *tx) quantities(account string, sub seatkeeper.Subscription, lo, hi time
 	switch {
 	case err == nil:
 		qs = append(qs, metering.QuantityChange{At: lo, Quantity: q})
-	case err != sql.ErrNoRows:
+	case !errors.Is(err, sql.ErrNoRows):
 		return nil, err
 	default:
 		// No change recorded by lo: a subscription that had started by

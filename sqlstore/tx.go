@@ -19,7 +19,7 @@ import (
 // tx is a write transaction with the store's helpers. Work that must wait
 // for the commit (cache invalidation, notifications) goes in after.
 type tx struct {
-	*sql.Tx
+	c       *conn
 	ctx     context.Context
 	s       *Store
 	writing bool
@@ -43,24 +43,40 @@ type tx struct {
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
-	if st := t.s.prepared(t.ctx, q); st != nil {
-		return t.Tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	if t.c.pg != nil {
+		tag, err := t.c.pgExec(t.ctx, t.s.rebind(q), args)
+		return pgResult(tag), err
 	}
-	return t.Tx.ExecContext(t.ctx, t.s.rebind(q), args...)
+	if st := t.s.prepared(t.ctx, q); st != nil {
+		return t.c.sql.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
+	return t.c.sql.ExecContext(t.ctx, t.s.rebind(q), args...)
 }
 
-func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
-	if st := t.s.prepared(t.ctx, q); st != nil {
-		return t.Tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+func (t *tx) query(q string, args ...any) (rows, error) {
+	if t.c.pg != nil {
+		return t.c.pgQuery(t.ctx, t.s.rebind(q), args)
 	}
-	return t.Tx.QueryContext(t.ctx, t.s.rebind(q), args...)
+	if st := t.s.prepared(t.ctx, q); st != nil {
+		return t.c.sql.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
+	return t.c.sql.QueryContext(t.ctx, t.s.rebind(q), args...)
 }
 
-func (t *tx) queryRow(q string, args ...any) *sql.Row {
-	if st := t.s.prepared(t.ctx, q); st != nil {
-		return t.Tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+func (t *tx) queryRow(q string, args ...any) row {
+	if t.c.pg != nil {
+		return t.c.pgQueryRow(t.ctx, t.s.rebind(q), args)
 	}
-	return t.Tx.QueryRowContext(t.ctx, t.s.rebind(q), args...)
+	if st := t.s.prepared(t.ctx, q); st != nil {
+		return t.c.sql.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
+	return t.c.sql.QueryRowContext(t.ctx, t.s.rebind(q), args...)
+}
+
+// queue runs a statement whose answer is not needed; on PostgreSQL it
+// goes out with the next one (see conn).
+func (t *tx) queue(q string, args ...any) error {
+	return t.c.queue(t.ctx, t.s.rebind(q), args...)
 }
 
 // maxPrepared bounds the prepared statements kept: statements with a
@@ -205,7 +221,7 @@ func (t *tx) flush() error {
 		err = t.flushEach(takes, frees)
 	}
 	if err == nil && !t.deferCounts {
-		err = t.flushStamped() // after the counters: their lock is held
+		err = t.flushStamped(false) // after the counters: their lock is held
 	}
 	t.stmts, t.audits, t.events, t.notes = nil, nil, nil, nil
 	if !t.deferCounts {
@@ -214,8 +230,10 @@ func (t *tx) flush() error {
 	return err
 }
 
-// flushStamped writes the stamped events, timed now.
-func (t *tx) flushStamped() error {
+// flushStamped writes the stamped events, timed now. Queued, the insert
+// goes out with the next statement (the batch's COMMIT): an error of it
+// then fails the whole transaction rather than the write it belongs to.
+func (t *tx) flushStamped(queued bool) error {
 	if len(t.stamped) == 0 {
 		return nil
 	}
@@ -231,10 +249,16 @@ func (t *tx) flushStamped() error {
 		numbering, merging := presencesSQL(spanUsers(spans), spans, "k", &args)
 		q, spans = "WITH e AS ("+q+"), k AS ("+numbering+") "+merging, nil
 	}
-	if _, err := t.exec(q, args...); err != nil {
+	var err error
+	if queued {
+		err = t.queue(q, args...)
+	} else {
+		_, err = t.exec(q, args...)
+	}
+	if err != nil {
 		return err
 	}
-	err := t.syncSpans(spans)
+	err = t.syncSpans(spans)
 	t.stamped = nil
 	return err
 }
@@ -496,23 +520,23 @@ func retryable(err error) bool {
 const batchLockWait = "'50ms'"
 
 func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, nil)
+	var after []func()
+	err := s.begin(ctx, func(c *conn) error {
+		t := &tx{c: c, ctx: ctx, s: s, writing: true}
+		err := fn(t)
+		if err == nil {
+			err = t.flush()
+		}
+		if err == nil {
+			err = c.commit(ctx)
+		}
+		after = t.after
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	t := &tx{Tx: sqlTx, ctx: ctx, s: s, writing: true}
-	err = fn(t)
-	if err == nil {
-		err = t.flush()
-	}
-	if err != nil {
-		sqlTx.Rollback()
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return err
-	}
-	for _, f := range t.after {
+	for _, f := range after {
 		f()
 	}
 	return nil
@@ -525,7 +549,7 @@ func (s *Store) read(ctx context.Context, fn func(*tx) error) error {
 		return err
 	}
 	defer sqlTx.Rollback()
-	return fn(&tx{Tx: sqlTx, ctx: ctx, s: s})
+	return fn(&tx{c: &conn{sql: sqlTx}, ctx: ctx, s: s})
 }
 
 // writer is the group commit: one goroutine runs the writes of this
@@ -533,7 +557,6 @@ func (s *Store) read(ctx context.Context, fn func(*tx) error) error {
 // moment, each in a savepoint so that one refused change does not undo the
 // others, then commits once for all of them.
 type writer struct {
-	db *sql.DB
 	*batcher[*writeOp]
 }
 
@@ -554,8 +577,8 @@ type writeOp struct {
 
 const maxBatch = 128
 
-func newWriter(db *sql.DB) *writer {
-	w := &writer{db: db}
+func newWriter() *writer {
+	w := &writer{}
 	w.batcher = newBatcher(maxBatch, w.run)
 	return w
 }
@@ -577,76 +600,60 @@ func (w *writer) do(ctx context.Context, s *Store, fn func(*tx) error) error {
 
 func (w *writer) run(batch []*writeOp) {
 	var alone []*writeOp // to run again on their own: a deadlock or serialization failure hit them
-	finish := func(err error) {
-		for _, op := range batch {
-			if slices.Contains(alone, op) {
-				continue
+	s := batch[0].s
+	err := s.begin(context.Background(), func(c *conn) error {
+		b := &batchRun{c: c, cache: &batchCache{states: map[string]*acctState{}, pending: map[counter]int{}}}
+		// Writes of several processes' batches may lock the same rows in
+		// opposite orders. PostgreSQL finds such a deadlock only after a
+		// second (deadlock_timeout), stalling both writers: a write of a
+		// batch waits for a row at most batchLockWait instead, and on
+		// running out runs again on its own, after the batch. The
+		// settlement waits as long as it must: its counters are locked in
+		// one order everywhere.
+		patient := !s.postgres || len(batch) == 1
+		if !patient {
+			c.queue(context.Background(), "SET LOCAL lock_timeout = "+batchLockWait)
+		}
+		for i, op := range batch {
+			if err := b.runOp(i, op, true); err != nil {
+				return err
 			}
-			if err != nil && op.err == nil {
-				op.err, op.after = err, nil
-			}
-			close(op.ready)
 		}
-		for _, op := range alone {
-			op.err, op.after = op.s.writeAlone(op.ctx, op.fn), nil
-			close(op.ready)
+		if !patient {
+			c.queue(context.Background(), "SET LOCAL lock_timeout = 0")
 		}
-	}
-	ctx := context.Background()
-	sqlTx, err := w.db.BeginTx(ctx, nil)
-	if err != nil {
-		finish(err)
-		return
-	}
-	abort := func(err error) {
-		sqlTx.Rollback()
-		finish(err)
-	}
-	b := &batchRun{tx: sqlTx, cache: &batchCache{states: map[string]*acctState{}, pending: map[counter]int{}}}
-	// Writes of several processes' batches may lock the same rows in
-	// opposite orders. PostgreSQL finds such a deadlock only after a
-	// second (deadlock_timeout), stalling both writers: a write of a batch
-	// waits for a row at most batchLockWait instead, and on running out
-	// runs again on its own, after the batch. The settlement waits as
-	// long as it must: its counters are locked in one order everywhere.
-	patient := !batch[0].s.postgres || len(batch) == 1
-	if !patient {
-		if _, err := sqlTx.Exec("SET LOCAL lock_timeout = " + batchLockWait); err != nil {
-			abort(err)
-			return
+		if err := b.settle(batch); err != nil {
+			return err
 		}
-	}
-	for i, op := range batch {
-		if err := b.runOp(i, op, true); err != nil {
-			abort(err)
-			return
-		}
-	}
-	if !patient {
-		if _, err := sqlTx.Exec("SET LOCAL lock_timeout = 0"); err != nil {
-			abort(err)
-			return
-		}
-	}
-	if err := b.settle(batch); err != nil {
-		abort(err)
-		return
-	}
-	for _, op := range batch {
-		if retryable(op.err) {
-			alone = append(alone, op)
-		}
-	}
-	if err := sqlTx.Commit(); retryable(err) {
-		// The whole batch is undone: run every op that had succeeded again.
 		for _, op := range batch {
-			if op.err == nil {
+			if retryable(op.err) {
 				alone = append(alone, op)
 			}
 		}
-		finish(nil)
-	} else {
-		finish(err)
+		err := c.commit(context.Background())
+		if retryable(err) {
+			// The whole batch is undone: run every op that had succeeded again.
+			for _, op := range batch {
+				if op.err == nil && !slices.Contains(alone, op) {
+					alone = append(alone, op)
+				}
+			}
+			return nil
+		}
+		return err
+	})
+	for _, op := range batch {
+		if slices.Contains(alone, op) {
+			continue
+		}
+		if err != nil && op.err == nil {
+			op.err, op.after = err, nil
+		}
+		close(op.ready)
+	}
+	for _, op := range alone {
+		op.err, op.after = op.s.writeAlone(op.ctx, op.fn), nil
+		close(op.ready)
 	}
 }
 
@@ -654,7 +661,7 @@ func (w *writer) run(batch []*writeOp) {
 // each in a savepoint of its own (op0, op1, …, never released before the
 // commit, so that the batch can go back to any of them).
 type batchRun struct {
-	tx    *sql.Tx
+	c     *conn
 	cache *batchCache
 }
 
@@ -668,12 +675,12 @@ func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 		return nil
 	}
 	sp := fmt.Sprintf("op%d", i)
-	if _, err := b.tx.Exec("SAVEPOINT " + sp); err != nil {
+	if err := b.c.queue(context.Background(), "SAVEPOINT "+sp); err != nil {
 		return err
 	}
 	// Once started, an op runs to its end: a cancelled request must not
 	// leave half a change inside the shared transaction.
-	t := &tx{Tx: b.tx, ctx: context.WithoutCancel(op.ctx), s: op.s, writing: true, batch: b.cache, deferCounts: deferred}
+	t := &tx{c: b.c, ctx: context.WithoutCancel(op.ctx), s: op.s, writing: true, batch: b.cache, deferCounts: deferred}
 	if op.err = op.fn(t); op.err == nil {
 		op.err = t.flush()
 	}
@@ -687,8 +694,7 @@ func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 		return nil
 	}
 	clear(b.cache.states) // what the failed write read may be undone
-	_, err := b.tx.Exec("ROLLBACK TO " + sp)
-	return err
+	return b.c.queue(context.Background(), "ROLLBACK TO "+sp)
 }
 
 // settle changes every counter the batch's writes touched, once each, at
@@ -723,11 +729,11 @@ func (b *batchRun) settle(all []*writeOp) error {
 			single = single && d > 0
 		}
 		if !single {
-			if _, err := b.tx.Exec("SAVEPOINT settle"); err != nil {
+			if err := b.c.queue(context.Background(), "SAVEPOINT settle"); err != nil {
 				return err
 			}
 		}
-		t := &tx{Tx: b.tx, ctx: context.Background(), s: batch[0].s, writing: true, counts: total, countSts: sts}
+		t := &tx{c: b.c, ctx: context.Background(), s: batch[0].s, writing: true, counts: total, countSts: sts}
 		err := t.flush() // counters, then the stamped events of the settled writes
 		if err == nil {
 			for _, op := range batch {
@@ -735,7 +741,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 					t.stamped = append(t.stamped, op.stamped...)
 				}
 			}
-			if err := t.flushStamped(); err != nil {
+			if err := t.flushStamped(true); err != nil {
 				return err
 			}
 			break
@@ -747,12 +753,12 @@ func (b *batchRun) settle(all []*writeOp) error {
 		// Undo whatever part of the counter changes went through, to
 		// measure the room that was there before them.
 		if !single {
-			if _, err := b.tx.Exec("ROLLBACK TO settle"); err != nil {
+			if err := b.c.queue(context.Background(), "ROLLBACK TO settle"); err != nil {
 				return err
 			}
 		}
 		var room int
-		if err := b.tx.QueryRow(t.s.rebind(counterSQL[full.table].room), full.account, full.license).Scan(&room); err != nil {
+		if err := t.queryRow(counterSQL[full.table].room, full.account, full.license).Scan(&room); err != nil {
 			return err
 		}
 		k, sum := -1, 0
@@ -773,7 +779,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 				continue
 			}
 			rest = 0
-			if _, err := b.tx.Exec("ROLLBACK TO op0"); err != nil {
+			if err := b.c.queue(context.Background(), "ROLLBACK TO op0"); err != nil {
 				return err
 			}
 			clear(b.cache.states)
@@ -784,7 +790,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 
 		// Go back to before write k: it is refused; the ones after it will
 		// run again once the ones before it are settled.
-		if _, err := b.tx.Exec(fmt.Sprintf("ROLLBACK TO op%d", k)); err != nil {
+		if err := b.c.queue(context.Background(), fmt.Sprintf("ROLLBACK TO op%d", k)); err != nil {
 			return err
 		}
 		clear(b.cache.states)

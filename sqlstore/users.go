@@ -107,12 +107,9 @@ func (t *tx) lockUsers(cond string, args ...any) error {
 	if t.forUpdate() == "" {
 		return nil
 	}
-	rows, err := t.query(`SELECT 1 FROM users u WHERE `+cond+` ORDER BY u.account, u.id`+t.forUpdate(), args...)
-	if err != nil {
-		return err
-	}
-	rows.Close()
-	return rows.Err()
+	// Its answer is not needed: on PostgreSQL it goes out with the read
+	// that follows, which runs after it, so sees what the lock waited for.
+	return t.queue(`SELECT 1 FROM users u WHERE `+cond+` ORDER BY u.account, u.id`+t.forUpdate(), args...)
 }
 
 // loadUsers is loadUser for many users (account and id pairs), locked in

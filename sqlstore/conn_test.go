@@ -1,0 +1,92 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/seatkeeper/seatkeeper/sqlstore"
+)
+
+// Statements whose answer is not needed are queued on PostgreSQL and go
+// out with the next one: what they write commits with the transaction, an
+// error of theirs fails the statement after them and nothing of the
+// transaction commits, and a write that fails after queueing leaves
+// nothing behind.
+func TestQueuedStatements(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		if err := s.ExecForTest(ctx, "CREATE TABLE queued_test (x INTEGER)"); err != nil {
+			t.Fatal(err)
+		}
+		count := func() int {
+			t.Helper()
+			var n int
+			err := s.WriteForTest(ctx, true, func(x sqlstore.TestTx) (err error) {
+				n, err = x.Int("SELECT count(*) FROM queued_test")
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for _, alone := range []bool{false, true} {
+			t.Run(fmt.Sprintf("alone=%v", alone), func(t *testing.T) {
+				before := count()
+				// Queued last: it goes out with COMMIT, and commits.
+				err := s.WriteForTest(ctx, alone, func(x sqlstore.TestTx) error {
+					return x.Queue("INSERT INTO queued_test (x) VALUES (?)", 1)
+				})
+				if err != nil || count() != before+1 {
+					t.Fatalf("queued insert: err %v, %d rows, want %d", err, count(), before+1)
+				}
+				// Read after a queued insert: the read sees it.
+				err = s.WriteForTest(ctx, alone, func(x sqlstore.TestTx) error {
+					if err := x.Queue("INSERT INTO queued_test (x) VALUES (?)", 2); err != nil {
+						return err
+					}
+					n, err := x.Int("SELECT count(*) FROM queued_test")
+					if err == nil && n != before+2 {
+						err = fmt.Errorf("read %d rows after the queued insert, want %d", n, before+2)
+					}
+					return err
+				})
+				if err != nil || count() != before+2 {
+					t.Fatalf("read after queued insert: err %v, %d rows", err, count())
+				}
+				// A queued statement that fails: the error comes back (from
+				// the queue on SQLite, which runs it at once, or from the
+				// next statement), and the insert before it is undone.
+				errBad := errors.New("no error from the failing statement")
+				err = s.WriteForTest(ctx, alone, func(x sqlstore.TestTx) error {
+					if err := x.Queue("INSERT INTO queued_test (x) VALUES (?)", 3); err != nil {
+						return err
+					}
+					if err := x.Queue("INSERT INTO no_such_table (x) VALUES (1)"); err != nil {
+						return err
+					}
+					if _, err := x.Int("SELECT count(*) FROM queued_test"); err != nil {
+						return err
+					}
+					return errBad
+				})
+				if err == nil || errors.Is(err, errBad) || count() != before+2 {
+					t.Fatalf("failing queued statement: err %v, %d rows, want %d", err, count(), before+2)
+				}
+				// A write that fails after queueing leaves nothing.
+				errMine := errors.New("refused")
+				err = s.WriteForTest(ctx, alone, func(x sqlstore.TestTx) error {
+					if err := x.Queue("INSERT INTO queued_test (x) VALUES (?)", 4); err != nil {
+						return err
+					}
+					return errMine
+				})
+				if !errors.Is(err, errMine) || count() != before+2 {
+					t.Fatalf("failed write: err %v, %d rows, want %d", err, count(), before+2)
+				}
+			})
+		}
+	})
+}
