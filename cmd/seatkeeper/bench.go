@@ -44,10 +44,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		agents := fs.Int("agents", 10000, "agents in the pool, each signing in once")
 		clients := fs.Int("clients", 64, "concurrent clients")
 		procs := fs.Int("processes", 3, "server processes (PostgreSQL only; SQLite runs one)")
+		paced := fs.Float64("paced-rate", 0, "sign-ins per second in the paced phase (default: half the storm's rate)")
 		beaters := fs.Int("heartbeat-clients", 256, "concurrent clients sending heartbeats")
 		dur := fs.Duration("duration", 5*time.Second, "how long the heartbeat load runs")
 		run = func(dir string) error {
-			return bench.Signin(ctx, bench.SigninConfig{DSN: *db, DataDir: dir, Processes: *procs, Agents: *agents, Clients: *clients, BeatClients: *beaters, Duration: *dur, Out: stdout})
+			return bench.Signin(ctx, bench.SigninConfig{DSN: *db, DataDir: dir, Processes: *procs, Agents: *agents, Clients: *clients, BeatClients: *beaters, Duration: *dur, PacedRate: *paced, Out: stdout})
 		}
 	case "report":
 		agents := fs.Int("agents", 10000, "agents in the pool")
