@@ -17,7 +17,11 @@ import (
 // insert before COMMIT — wait in pending and go out with the next
 // statement, as one pgx batch: one round trip instead of several. An error
 // of a pending statement comes back as the next statement's, and leaves
-// the transaction aborted, so that nothing after it commits.
+// the transaction aborted, so that nothing after it commits. pgx prepares
+// the batch's statements it has not seen before sending any of it, so a
+// statement PostgreSQL cannot even parse (a bug, not a refusal: those
+// come when a statement runs) fails its whole transaction: a SAVEPOINT
+// pending with it was never taken.
 type conn struct {
 	sql     *sql.Tx
 	pg      *pgx.Conn
@@ -191,6 +195,19 @@ func (c *conn) commit(ctx context.Context) error {
 		// PostgreSQL answers COMMIT of a failed transaction with ROLLBACK.
 		err = fmt.Errorf("sqlstore: the transaction was rolled back (%s)", tag)
 	}
+	return err
+}
+
+// rollbackTo goes back to a savepoint, at once: after an error the
+// transaction takes nothing else, not even the preparing of a statement
+// that would go out with it.
+func (c *conn) rollbackTo(savepoint string) error {
+	ctx := context.Background()
+	if c.pg == nil {
+		_, err := c.sql.ExecContext(ctx, "ROLLBACK TO "+savepoint)
+		return err
+	}
+	_, err := c.pgExec(ctx, "ROLLBACK TO "+savepoint, nil)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/seatkeeper/seatkeeper/sqlstore"
@@ -87,6 +88,54 @@ func TestQueuedStatements(t *testing.T) {
 					t.Fatalf("failed write: err %v, %d rows, want %d", err, count(), before+2)
 				}
 			})
+		}
+	})
+}
+
+// A write that fails on the database (a unique violation), in a batch
+// with others, is undone alone: the writes after it in the batch, even
+// ones whose statements the connection has never prepared, succeed.
+func TestFailedWriteInBatch(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		for _, q := range []string{"CREATE TABLE batch_test (x INTEGER)", "CREATE TABLE batch_taken (x INTEGER PRIMARY KEY)", "INSERT INTO batch_taken (x) VALUES (1)"} {
+			if err := s.ExecForTest(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const n = 64
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				errs[i] = s.WriteForTest(ctx, false, func(x sqlstore.TestTx) error {
+					if i%2 == 1 {
+						_, err := x.Int("INSERT INTO batch_taken (x) VALUES (?) RETURNING x", 1)
+						return err
+					}
+					// A statement no write ran before.
+					if _, err := x.Int(fmt.Sprintf("SELECT count(*) FROM batch_test WHERE x <> %d", i)); err != nil {
+						return err
+					}
+					return x.Queue("INSERT INTO batch_test (x) VALUES (?)", i)
+				})
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if (err != nil) != (i%2 == 1) {
+				t.Errorf("write %d: %v", i, err)
+			}
+		}
+		err := s.WriteForTest(ctx, true, func(x sqlstore.TestTx) error {
+			got, err := x.Int("SELECT count(*) FROM batch_test")
+			if err == nil && got != n/2 {
+				err = fmt.Errorf("%d rows, want %d", got, n/2)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }

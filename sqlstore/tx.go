@@ -40,6 +40,9 @@ type tx struct {
 	// deferCounts leaves the counters to the batch, which changes each
 	// once, at its very end (see writer.run).
 	deferCounts bool
+	// queueFlush sends the flush's statement with the next one (see
+	// conn): a batch of one write does, since its settlement follows.
+	queueFlush bool
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
@@ -375,6 +378,9 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 	if len(parts) > 0 {
 		q = "WITH " + strings.Join(parts, ", ") + " " + sel
 	}
+	if t.queueFlush && len(takes) == 0 {
+		return t.queue(q, args...) // nothing taken: its answer is not needed
+	}
 	var got string
 	var notified int
 	if err := t.queryRow(q, args...).Scan(&got, &notified); err != nil {
@@ -602,7 +608,7 @@ func (w *writer) run(batch []*writeOp) {
 	var alone []*writeOp // to run again on their own: a deadlock or serialization failure hit them
 	s := batch[0].s
 	err := s.begin(context.Background(), func(c *conn) error {
-		b := &batchRun{c: c, cache: &batchCache{states: map[string]*acctState{}, pending: map[counter]int{}}}
+		b := &batchRun{c: c, cache: &batchCache{states: map[string]*acctState{}, pending: map[counter]int{}}, queueFlush: len(batch) == 1}
 		// Writes of several processes' batches may lock the same rows in
 		// opposite orders. PostgreSQL finds such a deadlock only after a
 		// second (deadlock_timeout), stalling both writers: a write of a
@@ -625,23 +631,24 @@ func (w *writer) run(batch []*writeOp) {
 		if err := b.settle(batch); err != nil {
 			return err
 		}
-		for _, op := range batch {
-			if retryable(op.err) {
-				alone = append(alone, op)
-			}
-		}
-		err := c.commit(context.Background())
-		if retryable(err) {
-			// The whole batch is undone: run every op that had succeeded again.
-			for _, op := range batch {
-				if op.err == nil && !slices.Contains(alone, op) {
-					alone = append(alone, op)
-				}
-			}
-			return nil
-		}
-		return err
+		return c.commit(context.Background())
 	})
+	undone := retryable(err)
+	for _, op := range batch {
+		// A write a deadlock or serialization failure hit runs again on
+		// its own; so does every write that had not failed of a batch
+		// such a failure undid.
+		if retryable(op.err) || (undone && op.err == nil) {
+			alone = append(alone, op)
+		}
+	}
+	if undone {
+		err = nil
+	}
+	if len(batch) == 1 {
+		// Its flush went out with the settlement (see queueFlush).
+		err = uniqueUserName(err)
+	}
 	for _, op := range batch {
 		if slices.Contains(alone, op) {
 			continue
@@ -663,6 +670,9 @@ func (w *writer) run(batch []*writeOp) {
 type batchRun struct {
 	c     *conn
 	cache *batchCache
+	// queueFlush: the batch is one write, whose flush can go out with the
+	// settlement — an error of it is the batch's, which is the write's.
+	queueFlush bool
 }
 
 // runOp runs write i. With deferred counters, what it takes and frees is
@@ -680,7 +690,7 @@ func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 	}
 	// Once started, an op runs to its end: a cancelled request must not
 	// leave half a change inside the shared transaction.
-	t := &tx{c: b.c, ctx: context.WithoutCancel(op.ctx), s: op.s, writing: true, batch: b.cache, deferCounts: deferred}
+	t := &tx{c: b.c, ctx: context.WithoutCancel(op.ctx), s: op.s, writing: true, batch: b.cache, deferCounts: deferred, queueFlush: deferred && b.queueFlush}
 	if op.err = op.fn(t); op.err == nil {
 		op.err = t.flush()
 	}
@@ -694,7 +704,7 @@ func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 		return nil
 	}
 	clear(b.cache.states) // what the failed write read may be undone
-	return b.c.queue(context.Background(), "ROLLBACK TO "+sp)
+	return b.c.rollbackTo(sp)
 }
 
 // settle changes every counter the batch's writes touched, once each, at
@@ -753,7 +763,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 		// Undo whatever part of the counter changes went through, to
 		// measure the room that was there before them.
 		if !single {
-			if err := b.c.queue(context.Background(), "ROLLBACK TO settle"); err != nil {
+			if err := b.c.rollbackTo("settle"); err != nil {
 				return err
 			}
 		}
@@ -779,7 +789,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 				continue
 			}
 			rest = 0
-			if err := b.c.queue(context.Background(), "ROLLBACK TO op0"); err != nil {
+			if err := b.c.rollbackTo("op0"); err != nil {
 				return err
 			}
 			clear(b.cache.states)
@@ -790,7 +800,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 
 		// Go back to before write k: it is refused; the ones after it will
 		// run again once the ones before it are settled.
-		if err := b.c.queue(context.Background(), fmt.Sprintf("ROLLBACK TO op%d", k)); err != nil {
+		if err := b.c.rollbackTo(fmt.Sprintf("op%d", k)); err != nil {
 			return err
 		}
 		clear(b.cache.states)
