@@ -94,8 +94,14 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 		ids[i] = id
 		return true, err
 	}
+	label := "server and client (one process)"
+	if cfg.DSN != "" {
+		label = "servers"
+	}
+	cpu := newCPUMeter(pids, label, cfg.DSN != "")
 	storm := Run(ctx, "sign-in storm", cfg.Clients, 0, signIn)
 	fmt.Fprintln(cfg.Out, storm)
+	cpu.report(cfg.Out, storm)
 
 	// Heartbeats on the live sessions, spread over the processes.
 	var beatN atomic.Int64
@@ -105,6 +111,7 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 	}
 	beats := Run(ctx, fmt.Sprintf("heartbeats (%d clients)", cfg.BeatClients), cfg.BeatClients, cfg.Duration, beat)
 	fmt.Fprintln(cfg.Out, beats)
+	cpu.report(cfg.Out, beats)
 	fmt.Fprintf(cfg.Out, "heartbeats per process: %.0f/s (target ≥ 20,000/s)\n", beats.Rate()/float64(len(urls)))
 
 	// Everyone signs out; then sign-ins paced at half the storm's rate.
@@ -116,7 +123,9 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 		}
 		return true, expect(204)(c.Do(ctx, "DELETE", urls[i%len(urls)]+"/v1/accounts/"+account+"/sessions/"+ids[i], nil, auth))
 	}
-	fmt.Fprintln(cfg.Out, Run(ctx, "sign-outs", cfg.Clients, 0, signOut))
+	outs := Run(ctx, "sign-outs", cfg.Clients, 0, signOut)
+	fmt.Fprintln(cfg.Out, outs)
+	cpu.report(cfg.Out, outs)
 	next.Store(0)
 	rate := storm.Rate() / 2
 	if cfg.PacedRate > 0 {
@@ -124,6 +133,7 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 	}
 	pacedR := RunPaced(ctx, fmt.Sprintf("sign-ins at %.0f/s", rate), cfg.Clients, rate, signIn)
 	fmt.Fprintln(cfg.Out, pacedR)
+	cpu.report(cfg.Out, pacedR)
 	if cfg.PacedRate > 0 {
 		fmt.Fprintf(cfg.Out, "p99 sign-in at %.0f/s: %.2f ms\n", rate, ms(pacedR.P99))
 	} else {
