@@ -67,23 +67,54 @@ func (t *tx) state(id string) (*acctState, error) {
 			return st, nil
 		}
 	}
-	st, err := t.loadState(id)
+	r := t.prefetched[id]
+	if r == nil {
+		r = t.readAccount(id)
+	}
+	delete(t.prefetched, id)
+	st, err := t.loadState(id, r)
 	if err == nil && t.batch != nil {
 		t.batch.states[id] = st
 	}
 	return st, err
 }
 
-func (t *tx) loadState(id string) (*acctState, error) {
-	var (
-		a                seatkeeper.Account
-		settings         string
-		version          int64
-		created, updated int64
-		deleted          sql.NullInt64
-	)
-	err := t.queryRow("SELECT id, name, region, time_zone, catalog, settings, version, created_at, updated_at, deleted_at FROM accounts WHERE id = ?", id).
-		Scan(&a.ID, &a.Name, &a.Region, &a.TimeZone, &a.Catalog, &settings, &version, &created, &updated, &deleted)
+// accountRow is an account's row, read with the next statement (see
+// conn.queueRow).
+type accountRow struct {
+	*queuedRow
+	a                seatkeeper.Account
+	settings         string
+	version          int64
+	created, updated int64
+	deleted          sql.NullInt64
+}
+
+func (t *tx) readAccount(id string) *accountRow {
+	r := &accountRow{}
+	r.queuedRow = t.queueRow("SELECT id, name, region, time_zone, catalog, settings, version, created_at, updated_at, deleted_at FROM accounts WHERE id = ?", []any{id},
+		&r.a.ID, &r.a.Name, &r.a.Region, &r.a.TimeZone, &r.a.Catalog, &r.settings, &r.version, &r.created, &r.updated, &r.deleted)
+	return r
+}
+
+// prefetch reads the accounts with the next statement, for state to use:
+// a write that reads its accounts and then its users makes one round trip
+// of both.
+func (t *tx) prefetch(ids ...string) {
+	for _, id := range ids {
+		if t.prefetched[id] != nil || (t.batch != nil && t.batch.states[id] != nil) {
+			continue
+		}
+		if t.prefetched == nil {
+			t.prefetched = map[string]*accountRow{}
+		}
+		t.prefetched[id] = t.readAccount(id)
+	}
+}
+
+func (t *tx) loadState(id string, r *accountRow) (*acctState, error) {
+	err := r.scan(t.ctx)
+	a, settings, version, created, updated, deleted := r.a, r.settings, r.version, r.created, r.updated, r.deleted
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && deleted.Valid) {
 		return nil, seatkeeper.Errorf(seatkeeper.ENotFound, "no account %q", id)
 	}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -25,7 +26,23 @@ import (
 type conn struct {
 	sql     *sql.Tx
 	pg      *pgx.Conn
-	pending []stmt
+	pending []pending
+}
+
+// pending is a statement waiting to go out with the next one; row, if
+// set, takes its answer (see queueRow).
+type pending struct {
+	stmt
+	row *queuedRow
+}
+
+// queuedRow is the answer of a one-row read sent with the next statement:
+// read it with scan.
+type queuedRow struct {
+	c    *conn
+	dest []any
+	err  error
+	done bool
 }
 
 // rows and row are a statement's answer, from database/sql or from pgx.
@@ -76,8 +93,65 @@ func (c *conn) queue(ctx context.Context, q string, args ...any) error {
 		_, err := c.sql.ExecContext(ctx, q, args...)
 		return err
 	}
-	c.pending = append(c.pending, stmt{q, args})
+	c.pending = append(c.pending, pending{stmt: stmt{q, args}})
 	return nil
+}
+
+// queueRow reads one row into dest with the next statement (see
+// tx.queueRow). Its answer is there once queuedRow.scan returns.
+func (c *conn) queueRow(q string, args []any, dest ...any) *queuedRow {
+	r := &queuedRow{c: c, dest: dest}
+	c.pending = append(c.pending, pending{stmt{q, args}, r})
+	return r
+}
+
+// scan waits for the row, sending it (and what waits with it) if nothing
+// has gone out since, and returns its error: sql.ErrNoRows if there was
+// none.
+func (r *queuedRow) scan(ctx context.Context) error {
+	if !r.done {
+		if err := r.c.flushPending(ctx); err != nil && !r.done {
+			return err
+		}
+	}
+	if !r.done {
+		return errors.New("sqlstore: a queued read was dropped with its transaction")
+	}
+	return r.err
+}
+
+// flushPending sends the pending statements on their own.
+func (c *conn) flushPending(ctx context.Context) error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	last := c.pending[len(c.pending)-1]
+	c.pending = c.pending[:len(c.pending)-1]
+	br, err := c.send(ctx, last.q, last.args)
+	if err != nil {
+		if last.row != nil {
+			last.row.err, last.row.done = err, true
+		}
+		return err
+	}
+	err = c.answer(br, last)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// answer reads the answer of one pending statement.
+func (c *conn) answer(br pgx.BatchResults, p pending) error {
+	if p.row == nil {
+		_, err := br.Exec()
+		return err
+	}
+	p.row.err, p.row.done = br.QueryRow().Scan(p.row.dest...), true
+	if errors.Is(p.row.err, pgx.ErrNoRows) {
+		return nil // the read's own answer, not a failure of the batch
+	}
+	return p.row.err
 }
 
 // send sends the pending statements and q in one batch, and reads the
@@ -88,12 +162,17 @@ func (c *conn) send(ctx context.Context, q string, args []any) (pgx.BatchResults
 		b.Queue(p.q, p.args...)
 	}
 	b.Queue(q, args...)
-	n := len(c.pending)
-	c.pending = c.pending[:0]
+	sent := c.pending
+	c.pending = nil
 	br := c.pg.SendBatch(ctx, b)
-	for range n {
-		if _, err := br.Exec(); err != nil {
+	for i, p := range sent {
+		if err := c.answer(br, p); err != nil {
 			br.Close()
+			for _, p := range sent[i+1:] {
+				if p.row != nil {
+					p.row.err, p.row.done = err, true
+				}
+			}
 			return nil, err
 		}
 	}

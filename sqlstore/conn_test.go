@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -75,6 +76,41 @@ func TestQueuedStatements(t *testing.T) {
 				})
 				if err == nil || errors.Is(err, errBad) || count() != before+2 {
 					t.Fatalf("failing queued statement: err %v, %d rows, want %d", err, count(), before+2)
+				}
+				// Queued reads: answered with the next statement, or on
+				// their own when nothing follows; a read of no row says so.
+				err = s.WriteForTest(ctx, alone, func(x sqlstore.TestTx) error {
+					first := x.QueueInt("SELECT count(*) FROM queued_test WHERE x <= ?", 2)
+					none := x.QueueInt("SELECT x FROM queued_test WHERE x = ?", 99)
+					if n, err := x.Int("SELECT count(*) FROM queued_test"); err != nil || n != before+2 {
+						return fmt.Errorf("count %d, %v", n, err)
+					}
+					if n, err := first(); err != nil || n != before+2 {
+						return fmt.Errorf("queued read: %d, %v", n, err)
+					}
+					if _, err := none(); !errors.Is(err, sql.ErrNoRows) {
+						return fmt.Errorf("queued read of no row: %v", err)
+					}
+					alone := x.QueueInt("SELECT count(*) FROM queued_test WHERE x <> ?", 99)
+					if n, err := alone(); err != nil || n != before+2 {
+						return fmt.Errorf("queued read sent alone: %d, %v", n, err)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A queued read after a failing queued statement has its error.
+				err = s.WriteForTest(ctx, alone, func(x sqlstore.TestTx) error {
+					if err := x.Queue("INSERT INTO no_such_table (x) VALUES (1)"); err != nil {
+						return err
+					}
+					read := x.QueueInt("SELECT count(*) FROM queued_test")
+					_, err := read()
+					return err
+				})
+				if err == nil {
+					t.Fatal("a read queued after a failing statement succeeded")
 				}
 				// A write that fails after queueing leaves nothing.
 				errMine := errors.New("refused")

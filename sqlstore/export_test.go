@@ -30,3 +30,11 @@ func (s *Store) WriteForTest(ctx context.Context, alone bool, fn func(TestTx) er
 	}
 	return s.write(ctx, w)
 }
+
+// QueueInt reads one integer with the next statement; the function
+// returned waits for it.
+func (x TestTx) QueueInt(q string, args ...any) func() (int, error) {
+	var n int
+	r := x.t.queueRow(q, args, &n)
+	return func() (int, error) { return n, r.scan(x.t.ctx) }
+}

@@ -111,11 +111,25 @@ func (s *Store) signInRound(round []*signIn, retried bool) {
 // the ledger meters; one who is adds a presence (R5).
 func (t *tx) startSessions(round []*signIn) error {
 	now := t.s.Now().UTC().Truncate(time.Microsecond)
+	var keys [][]any
+	for _, x := range round {
+		x.out, x.replayed, x.err, x.pool = seatkeeper.Session{}, false, nil, ""
+		if x.err = x.ctx.Err(); x.err == nil {
+			t.prefetch(x.account)
+			keys = append(keys, []any{x.account, x.user})
+		}
+	}
+	// The users, locked, and (in the same round trip) their accounts: a
+	// repeat of an idempotent request waits here for the first to commit,
+	// and then finds its answer.
+	users, err := t.loadUsers(keys)
+	if err != nil {
+		return err
+	}
 	states := map[string]*acctState{}
 	var live []*signIn
 	for _, x := range round {
-		x.out, x.replayed, x.err, x.pool = seatkeeper.Session{}, false, nil, ""
-		if x.err = x.ctx.Err(); x.err != nil {
+		if x.err != nil {
 			continue
 		}
 		st, err := t.state(x.account)
@@ -127,16 +141,6 @@ func (t *tx) startSessions(round []*signIn) error {
 		}
 		states[x.account] = st
 		live = append(live, x)
-	}
-	keys := make([][]any, len(live))
-	for i, x := range live {
-		keys[i] = []any{x.account, x.user}
-	}
-	// The users first, locked: a repeat of an idempotent request waits
-	// here for the first to commit, and then finds its answer.
-	users, err := t.loadUsers(keys)
-	if err != nil {
-		return err
 	}
 	if err := t.replays(live); err != nil {
 		return err

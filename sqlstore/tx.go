@@ -30,13 +30,15 @@ type tx struct {
 	// records, ledger events and notifications go out in as few round
 	// trips as possible, and the seat counters are touched last, so that
 	// their rows stay locked for the shortest time.
-	stmts    []stmt
-	audits   [][]any
-	events   [][]any
-	stamped  [][]any // events timed at settlement (see stampedEvent)
-	notes    []string
-	counts   map[counter]int // taken (> 0) or freed (< 0) at flush
-	countSts map[string]*acctState
+	stmts      []stmt
+	audits     [][]any
+	events     [][]any
+	stamped    [][]any // events timed at settlement (see stampedEvent)
+	notes      []string
+	counts     map[counter]int // taken (> 0) or freed (< 0) at flush
+	countSts   map[string]*acctState
+	prefetched map[string]*accountRow // accounts read ahead (see prefetch)
+
 	// deferCounts leaves the counters to the batch, which changes each
 	// once, at its very end (see writer.run).
 	deferCounts bool
@@ -74,6 +76,15 @@ func (t *tx) queryRow(q string, args ...any) row {
 		return t.c.sql.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
 	}
 	return t.c.sql.QueryRowContext(t.ctx, t.s.rebind(q), args...)
+}
+
+// queueRow reads one row into dest; on PostgreSQL with the next statement
+// (see conn), on SQLite at once.
+func (t *tx) queueRow(q string, args []any, dest ...any) *queuedRow {
+	if t.c.pg != nil {
+		return t.c.queueRow(t.s.rebind(q), args, dest...)
+	}
+	return &queuedRow{dest: dest, err: t.queryRow(q, args...).Scan(dest...), done: true}
 }
 
 // queue runs a statement whose answer is not needed; on PostgreSQL it
