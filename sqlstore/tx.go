@@ -90,6 +90,10 @@ func (t *tx) queueRow(q string, args []any, dest ...any) *queuedRow {
 // queue runs a statement whose answer is not needed; on PostgreSQL it
 // goes out with the next one (see conn).
 func (t *tx) queue(q string, args ...any) error {
+	if t.c.pg == nil {
+		_, err := t.exec(q, args...) // at once, prepared
+		return err
+	}
 	return t.c.queue(t.ctx, t.s.rebind(q), args...)
 }
 
