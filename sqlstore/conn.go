@@ -15,8 +15,9 @@ import (
 // transaction (SQLite, and reads), or, for PostgreSQL's writes, a pgx
 // connection whose transaction is begun by hand. There, statements whose
 // answer is not needed — BEGIN, SAVEPOINT, SET LOCAL, row locks, the last
-// insert before COMMIT — wait in pending and go out with the next
-// statement, as one pgx batch: one round trip instead of several. An error
+// insert before COMMIT — and one-row reads whose answer can wait (queueRow)
+// wait in pending and go out with the next statement, as one pgx batch:
+// one round trip instead of several. An error
 // of a pending statement comes back as the next statement's, and leaves
 // the transaction aborted, so that nothing after it commits. pgx prepares
 // the batch's statements it has not seen before sending any of it, so a
@@ -110,7 +111,7 @@ func (c *conn) queueRow(q string, args []any, dest ...any) *queuedRow {
 // none.
 func (r *queuedRow) scan(ctx context.Context) error {
 	if !r.done {
-		if err := r.c.flushPending(ctx); err != nil && !r.done {
+		if err := r.c.flushPending(ctx); err != nil {
 			return err
 		}
 	}
@@ -301,5 +302,11 @@ func (c *conn) rollback(ctx context.Context) {
 		return
 	}
 	c.pending = nil
-	c.pg.Exec(ctx, "ROLLBACK")
+	// Even for a request that has gone: pgx sends nothing on a context
+	// that is done, and the connection would go back to the pool in the
+	// transaction, holding its row locks. Should it fail, the connection
+	// is closed (and so discarded: stdlib checks before reuse).
+	if _, err := c.pg.Exec(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
+		c.pg.Close(context.WithoutCancel(ctx))
+	}
 }

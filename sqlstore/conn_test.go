@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper/sqlstore"
 )
@@ -172,6 +173,44 @@ func TestFailedWriteInBatch(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// A write whose request goes away midway is rolled back on the spot: its
+// connection does not go back to the pool in the transaction, holding
+// row locks that other processes' writes wait for.
+func TestCancelledWriteReleasesLocks(t *testing.T) {
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		bg := context.Background()
+		first, other := stores[0], stores[len(stores)-1]
+		for _, q := range []string{"CREATE TABLE cancel_test (id INTEGER PRIMARY KEY, n INTEGER)", "INSERT INTO cancel_test (id, n) VALUES (1, 0)"} {
+			if err := first.ExecForTest(bg, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithCancel(bg)
+		err := first.WriteForTest(ctx, true, func(x sqlstore.TestTx) error {
+			if _, err := x.Int("UPDATE cancel_test SET n = n + 1 WHERE id = ? RETURNING n", 1); err != nil {
+				return err
+			}
+			cancel() // the client goes away
+			_, err := x.Int("SELECT n FROM cancel_test WHERE id = ?", 1)
+			return err
+		})
+		if err == nil {
+			t.Fatal("a write whose context ended succeeded")
+		}
+		// The row is free, and the update was undone.
+		wctx, stop := context.WithTimeout(bg, 5*time.Second)
+		defer stop()
+		var n int
+		err = other.WriteForTest(wctx, true, func(x sqlstore.TestTx) (err error) {
+			n, err = x.Int("UPDATE cancel_test SET n = n + 10 WHERE id = ? RETURNING n", 1)
+			return err
+		})
+		if err != nil || n != 10 {
+			t.Fatalf("update after the cancelled write: n = %d, %v (want 10)", n, err)
 		}
 	})
 }

@@ -248,9 +248,8 @@ func (t *tx) flush() error {
 	return err
 }
 
-// flushStamped writes the stamped events, timed now. Queued, the insert
-// goes out with the next statement (the batch's COMMIT): an error of it
-// then fails the whole transaction rather than the write it belongs to.
+// flushStamped writes the stamped events, timed now. Queued (when the
+// batch's COMMIT is all that follows), the insert goes out with it.
 func (t *tx) flushStamped(queued bool) error {
 	if len(t.stamped) == 0 {
 		return nil
@@ -695,13 +694,14 @@ type batchRun struct {
 // error returned is the batch's own; the write's is in op.err.
 func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 	op.err, op.after, op.counts, op.countSts, op.stamped = nil, nil, nil, nil, nil
-	if err := op.ctx.Err(); err != nil {
-		op.err = err
-		return nil
-	}
+	// The savepoint even for a write not run: settle may go back to op0.
 	sp := fmt.Sprintf("op%d", i)
 	if err := b.c.queue(context.Background(), "SAVEPOINT "+sp); err != nil {
 		return err
+	}
+	if err := op.ctx.Err(); err != nil {
+		op.err = err
+		return nil
 	}
 	// Once started, an op runs to its end: a cancelled request must not
 	// leave half a change inside the shared transaction.
@@ -766,7 +766,10 @@ func (b *batchRun) settle(all []*writeOp) error {
 					t.stamped = append(t.stamped, op.stamped...)
 				}
 			}
-			if err := t.flushStamped(true); err != nil {
+			// Queued if nothing but the COMMIT follows: before the
+			// savepoint of a write run again, an error of it would be
+			// that write's.
+			if err := t.flushStamped(rest == len(all)); err != nil {
 				return err
 			}
 			break
