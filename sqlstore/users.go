@@ -90,7 +90,7 @@ func (t *tx) loadUser(account, id string) (*userState, error) {
 		return nil, err
 	}
 	// The user row with its assignments and roles folded in.
-	u, err := scanUser(t.queryRow(`SELECT `+userColumns+` FROM users u WHERE u.account = ? AND u.id = ?`, account, id), account, id)
+	u, err := scanUser(t.queryRow(`SELECT `+userColumns+` FROM users u WHERE u.account = ? AND u.id = ?`+t.lockFound(), account, id), account, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, nil
 	}
@@ -112,6 +112,19 @@ func (t *tx) lockUsers(cond string, args ...any) error {
 	return t.queue(`SELECT 1 FROM users u WHERE `+cond+` ORDER BY u.account, u.id`+t.forUpdate(), args...)
 }
 
+// lockFound is the suffix of the read after lockUsers: a user that did
+// not exist when lockUsers ran (another process was creating it, or had
+// deleted the row it waited for and created it anew) is read all the
+// same, and must be locked too. NOWAIT: a user another write holds now is
+// a lock_not_available, and the write runs again (retryable) rather than
+// read that user's holdings as they were before the wait.
+func (t *tx) lockFound() string {
+	if t.forUpdate() == "" {
+		return ""
+	}
+	return " FOR UPDATE OF u NOWAIT"
+}
+
 // loadUsers is loadUser for many users (account and id pairs), locked in
 // one order. Users that do not exist are missing from the answer.
 func (t *tx) loadUsers(keys [][]any) (map[[2]string]*userState, error) {
@@ -124,7 +137,7 @@ func (t *tx) loadUsers(keys [][]any) (map[[2]string]*userState, error) {
 	if err := t.lockUsers(in, args...); err != nil {
 		return nil, err
 	}
-	rows, err := t.query(`SELECT u.account, u.id, `+userColumns+` FROM users u WHERE `+in+` ORDER BY u.account, u.id`, args...)
+	rows, err := t.query(`SELECT u.account, u.id, `+userColumns+` FROM users u WHERE `+in+` ORDER BY u.account, u.id`+t.lockFound(), args...)
 	if err != nil {
 		return nil, err
 	}
