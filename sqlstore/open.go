@@ -43,6 +43,7 @@ type Store struct {
 	stmtMu      sync.Mutex
 	stmts       map[string]*sql.Stmt // SQLite's prepared statements (nil: being prepared)
 	stmtsClosed bool
+	preparing   sync.WaitGroup // statements being prepared aside; Close waits for them
 
 	mu         sync.Mutex
 	listeners  []func(Change)
@@ -152,6 +153,9 @@ func (s *Store) Close() error {
 	s.writer.close()
 	s.stmtMu.Lock()
 	s.stmtsClosed = true
+	s.stmtMu.Unlock()
+	s.preparing.Wait() // else one could open a connection after db.Close
+	s.stmtMu.Lock()
 	for _, st := range s.stmts {
 		if st != nil {
 			st.Close()

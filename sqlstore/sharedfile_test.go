@@ -3,8 +3,12 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
@@ -55,4 +59,44 @@ func TestSQLite_ProcessesShareTheFile(t *testing.T) {
 			t.Errorf("store %d sees %d users, want %d", i, len(users), writers*each)
 		}
 	}
+}
+
+// Close waits for the statements being prepared in the background: once
+// it returns, nothing of the store touches its files (a preparation still
+// running opened a connection after Close, whose WAL files appeared in a
+// directory being removed).
+func TestCloseLeavesNoFileTouched(t *testing.T) {
+	ctx := context.Background()
+	for i := range 25 {
+		dir := t.TempDir()
+		s, err := sqlstore.Open(ctx, "", dir, catalog.NewSet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each read's statement is new to the store, and prepared aside.
+		s.Account(ctx, "nobody")
+		s.User(ctx, "nobody", "nobody")
+		s.Subscriptions(ctx, "nobody")
+		s.CountTokens(ctx)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		before := names(t, dir)
+		time.Sleep(20 * time.Millisecond)
+		if after := names(t, dir); !slices.Equal(before, after) {
+			t.Fatalf("run %d: after Close the directory held %v, 20 ms later %v", i, before, after)
+		}
+	}
+}
+
+func names(t *testing.T, dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, filepath.Base(e.Name()))
+	}
+	return out
 }

@@ -113,14 +113,16 @@ func (s *Store) prepared(ctx context.Context, q string) *sql.Stmt {
 	if st, ok := s.stmts[q]; ok {
 		return st // nil while it is being prepared
 	}
-	if len(s.stmts) >= maxPrepared {
+	if len(s.stmts) >= maxPrepared || s.stmtsClosed {
 		return nil
 	}
 	// Prepare it aside, and run it unprepared this time: preparing on the
 	// pool here would wait for a second connection while this transaction
 	// holds one, and enough such waits at once would take every connection.
 	s.stmts[q] = nil
+	s.preparing.Add(1)
 	go func() {
+		defer s.preparing.Done()
 		st, err := s.db.PrepareContext(context.Background(), s.rebind(q))
 		s.stmtMu.Lock()
 		defer s.stmtMu.Unlock()
