@@ -163,11 +163,13 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 		return err
 	}
 	defer stopBare()
+	bareCPU := newCPUMeter([]int{os.Getpid()}, "handler and client (one process)", false)
 	bare := Run(ctx, fmt.Sprintf("bare net/http POST (%d clients)", cfg.BeatClients), cfg.BeatClients, cfg.Duration,
 		func(ctx context.Context, c *Client, _ int) (bool, error) {
 			return true, expect(200)(c.Do(ctx, "POST", bareURL+"/", nil, auth))
 		})
 	fmt.Fprintln(cfg.Out, bare)
+	bareCPU.report(cfg.Out, bare)
 	fmt.Fprintf(cfg.Out, "heartbeats against the bare handler: %.0f%% of its rate; its rate shared by %d server processes: %.0f/s each\n",
 		100*beats.Rate()/bare.Rate(), len(urls), bare.Rate()/float64(len(urls)))
 	if storm.Failed > 0 || beats.Failed > 0 || pacedR.Failed > 0 {
