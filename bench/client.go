@@ -115,6 +115,18 @@ func (c *Client) conn(host string) (*clientConn, error) {
 	return cc, nil
 }
 
+// connect opens the client's connections to the servers of urls
+// ("http://host:port/…") now rather than at their first requests.
+func (c *Client) connect(urls []string) error {
+	for _, u := range urls {
+		host, _, _ := strings.Cut(strings.TrimPrefix(u, "http://"), "/")
+		if _, err := c.conn(host); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Close closes the client's connections.
 func (c *Client) Close() {
 	for host, cc := range c.conns {

@@ -99,3 +99,42 @@ func TestClient(t *testing.T) {
 		t.Fatal("an https URL was accepted")
 	}
 }
+
+// TestRunPacedConnectsFirst: a paced run's workers have their connections
+// open before the first request is sent, so that no request's latency
+// holds the load generator's connecting; and every request is counted.
+func TestRunPacedConnectsFirst(t *testing.T) {
+	const workers, requests = 8, 16
+	var conns, atFirst atomic.Int64
+	var first atomic.Bool
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if first.CompareAndSwap(false, true) {
+			// The connections dialed are being accepted: wait for them a
+			// little, less than the 20 ms between two requests.
+			for end := time.Now().Add(15 * time.Millisecond); conns.Load() < workers && time.Now().Before(end); {
+				time.Sleep(time.Millisecond)
+			}
+			atFirst.Store(conns.Load())
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	var sent atomic.Int64
+	r := RunPaced(context.Background(), "paced", workers, 50, func(ctx context.Context, c *Client, _ int) (bool, error) {
+		if sent.Add(1) > requests {
+			return false, nil
+		}
+		return true, expect(200)(c.Do(ctx, "GET", srv.URL+"/", nil))
+	}, srv.URL)
+	if r.Requests != requests || r.Failed != 0 {
+		t.Errorf("%d requests, %d failed; want %d, 0", r.Requests, r.Failed, requests)
+	}
+	if got := atFirst.Load(); got != workers {
+		t.Errorf("%d connections open at the first request, want all %d", got, workers)
+	}
+}

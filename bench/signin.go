@@ -131,7 +131,7 @@ func Signin(ctx context.Context, cfg SigninConfig) error {
 	if cfg.PacedRate > 0 {
 		rate = cfg.PacedRate
 	}
-	pacedR := RunPaced(ctx, fmt.Sprintf("sign-ins at %.0f/s", rate), cfg.Clients, rate, signIn)
+	pacedR := RunPaced(ctx, fmt.Sprintf("sign-ins at %.0f/s", rate), cfg.Clients, rate, signIn, urls...)
 	fmt.Fprintln(cfg.Out, pacedR)
 	cpu.report(cfg.Out, pacedR)
 	if cfg.PacedRate > 0 {
