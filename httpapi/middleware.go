@@ -90,8 +90,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			} else if status >= 400 || elapsed > time.Second {
 				level = slog.LevelInfo
 			}
-			s.Logger.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "route", route,
-				"path", r.URL.Path, "status", status, "duration_ms", float64(elapsed.Microseconds())/1000)
+			if s.Logger.Enabled(r.Context(), level) { // most requests are logged at no level on: build nothing for them
+				s.Logger.Log(r.Context(), level, "request", "request_id", id, "method", r.Method, "route", route,
+					"path", r.URL.Path, "status", status, "duration_ms", float64(elapsed.Microseconds())/1000)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
