@@ -94,3 +94,33 @@ func TestNotFoundIsProblemJSON(t *testing.T) {
 	}
 	var _ httpapi.Problem
 }
+
+// TestUncleanPathsNameNothing: a path with "." or ".." segments or "//" is
+// answered 404 as it is, not redirected to its cleaned form, which a client
+// would follow with the same method: DELETE …/sessions/.. (a session id of
+// "..") deleted the account that way (found by FuzzPresenceInput).
+func TestUncleanPathsNameNothing(t *testing.T) {
+	e := newEnv(t, "")
+	e.newAccount("acme", "contact-center")
+	for _, r := range []struct{ method, path string }{
+		{"DELETE", "/v1/accounts/acme/sessions/.."},
+		{"DELETE", "/v1/accounts/acme/sessions/../"},
+		{"DELETE", "/v1/accounts/acme/users/x/../.."},
+		{"DELETE", "/v1/accounts//acme"},
+		{"DELETE", "/v1/accounts/./acme"},
+		{"GET", "/v1/accounts/acme/.."},
+		{"POST", "/v1/accounts/acme/sessions/./"},
+	} {
+		res := e.do(e.Operator, r.method, r.path, nil)
+		if p := res.Problem(t); res.Status != 404 || p.Code != "not_found" {
+			t.Errorf("%s %s: %d %+v, want 404 not_found", r.method, r.path, res.Status, p)
+		}
+	}
+	e.must(200, "GET", "/v1/accounts/acme", nil)
+	// Escaped dots are a segment's value, not a path step: the handler
+	// gets them (there is no such session).
+	if res := e.do(e.Operator, "DELETE", "/v1/accounts/acme/sessions/%2E%2E", nil); res.Status != 404 || res.Problem(t).Code == "" {
+		t.Errorf("DELETE …/sessions/%%2E%%2E: %d %s", res.Status, res.Body)
+	}
+	e.must(200, "GET", "/v1/accounts/acme", nil)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -70,7 +71,30 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, seatkeeper.Errorf(seatkeeper.ENotFound, "no such resource: %s %s", r.Method, r.URL.Path))
 	})
-	return s.middleware(mux)
+	return s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// ServeMux answers a path with "." or ".." segments or "//" with
+		// a 307 to its cleaned form, which a client follows with the same
+		// method: DELETE …/sessions/.. (a session id of "..") would then
+		// delete the account. Such a path names no resource here.
+		if p := r.URL.EscapedPath(); cleanPath(p) != p {
+			s.fail(w, r, seatkeeper.Errorf(seatkeeper.ENotFound, "no such resource: %s %s (a path may not hold \".\" or \"..\" segments or \"//\")", r.Method, p))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// cleanPath is p with its "." and ".." segments resolved and repeated
+// slashes dropped, as ServeMux cleans a path (a trailing slash is kept).
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 // Routes lists the registered "METHOD /path" patterns.
