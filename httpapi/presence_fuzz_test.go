@@ -28,6 +28,7 @@ func FuzzPresenceInput(f *testing.F) {
 		{`{"user":"agent001","kind":"portal"}`, "ses_missing", "key-1"},
 		{`{"user":"agent002","kind":"api"}`, "", "käy"},
 		{`{"user":"nobody","kind":"work_session"}`, "../x", ""},
+		{`0`, "..", ""}, // DELETE …/sessions/.. once deleted the account, by a redirect
 		{`{"user":"agent000","kind":"desk"}`, "ses_%00", "k"},
 		{`{"events":[{"type":"presence.start","user":"agent001","license":"essentials","kind":"work_session","session":"s1","at":"2026-11-02T08:00:00Z"},{"type":"presence.end","user":"agent001","license":"essentials","kind":"work_session","session":"s1","at":"2026-11-02T09:00:00Z"}]}`, live.ID, ""},
 		{`{"events":[{"type":"presence.denied","user":"agent001","license":"essentials","kind":"work_session","at":"1969-12-31T23:59:59Z"}]}`, "", ""},
