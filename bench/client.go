@@ -43,8 +43,8 @@ type Response struct {
 // given header lines ("Name: value") and body, and reads the answer. The
 // context's deadline or cancellation cuts it short.
 func (c *Client) Do(ctx context.Context, method, url string, body []byte, header ...string) (Response, error) {
-	host, path, ok := strings.Cut(strings.TrimPrefix(url, "http://"), "/")
-	if !ok || !strings.HasPrefix(url, "http://") {
+	host, path, ok := splitURL(url)
+	if !ok {
 		return Response{}, errors.New("bench client: want an http://host/path URL, got " + url)
 	}
 	b := append(c.buf[:0], method...)
@@ -119,12 +119,20 @@ func (c *Client) conn(host string) (*clientConn, error) {
 // ("http://host:port/…") now rather than at their first requests.
 func (c *Client) connect(urls []string) error {
 	for _, u := range urls {
-		host, _, _ := strings.Cut(strings.TrimPrefix(u, "http://"), "/")
+		host, _, _ := splitURL(u)
 		if _, err := c.conn(host); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// splitURL splits "http://host:port/path" into host:port and path (without
+// its leading slash); ok is false for any other form.
+func splitURL(url string) (host, path string, ok bool) {
+	rest, isHTTP := strings.CutPrefix(url, "http://")
+	host, path, ok = strings.Cut(rest, "/")
+	return host, path, ok && isHTTP
 }
 
 // Close closes the client's connections.

@@ -86,11 +86,10 @@ func machineTicks() (busy, all int64) {
 	if len(f) < 6 || f[0] != "cpu" {
 		return 0, 0
 	}
-	for i, v := range f[1:] {
+	// user nice system idle iowait irq softirq steal; the guest times
+	// after them are counted in user time already.
+	for i, v := range f[1:min(len(f), 9)] {
 		n, _ := strconv.ParseInt(v, 10, 64)
-		if i >= 8 { // guest time is counted in user time already
-			break
-		}
 		all += n
 		if i != 3 && i != 4 { // idle, iowait
 			busy += n
