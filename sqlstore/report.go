@@ -216,7 +216,7 @@ const longPresence = 24 * time.Hour
 // large pool takes both cores of the machine we measure on; more parts
 // were no faster there, and each holds a connection and its page cache.
 func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi time.Time) (*metering.Presences, []time.Time, error) {
-	from := lo.Add(-longPresence)
+	from, now := lo.Add(-longPresence), micros(s.Now())
 	const parts = 2
 	res := make([]metering.Presences, parts+1)
 	errs := make([]error, parts+1)
@@ -228,12 +228,12 @@ func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi
 			defer wg.Done()
 			errs[i] = s.read(ctx, func(t *tx) error {
 				if i == parts { // open presences, and long ones, begun before from
-					err := t.presenceRows(&res[i], `SELECT user_key, started_at, 0 FROM presences
+					err := t.presenceRows(&res[i], now, `SELECT user_key, started_at, 0 FROM presences
 						WHERE account = ? AND license = ? AND ended_at IS NULL AND started_at < ?`, account, license, micros(from))
 					if err != nil {
 						return err
 					}
-					return t.presenceRows(&res[i], `SELECT user_key, started_at, ended_at FROM presences
+					return t.presenceRows(&res[i], now, `SELECT user_key, started_at, ended_at FROM presences
 						WHERE account = ? AND license = ? AND ended_at - started_at > 86400000000 AND started_at < ? AND ended_at >= ?`,
 						account, license, micros(from), micros(lo))
 				}
@@ -241,7 +241,7 @@ func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi
 				if i == parts-1 {
 					b = hi
 				}
-				return t.presenceRows(&res[i], `SELECT user_key, started_at, coalesce(ended_at, 0) FROM presences
+				return t.presenceRows(&res[i], now, `SELECT user_key, started_at, coalesce(ended_at, 0) FROM presences
 					WHERE account = ? AND license = ? AND started_at >= ? AND started_at < ? AND (ended_at IS NULL OR ended_at >= ?)`,
 					account, license, micros(a), micros(b), micros(lo))
 			})
@@ -267,8 +267,11 @@ func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi
 	return out, denied, err
 }
 
-// presenceRows adds the rows of q — user key, start, end (0 if open) — to p.
-func (t *tx) presenceRows(p *metering.Presences, q string, args ...any) error {
+// presenceRows adds the rows of q — user key, start, end (0 if open) — to
+// p. A presence still open has lasted until now, and no further: what has
+// not happened yet is not usage (an open one would otherwise count as
+// signed in for the rest of the report, and bill an overage at once).
+func (t *tx) presenceRows(p *metering.Presences, now int64, q string, args ...any) error {
 	rows, err := t.query(q, args...)
 	if err != nil {
 		return err
@@ -279,11 +282,13 @@ func (t *tx) presenceRows(p *metering.Presences, q string, args ...any) error {
 		if err := rows.Scan(&user, &start, &end); err != nil {
 			return err
 		}
-		var e time.Time
-		if end != 0 {
-			e = fromMicros(end)
+		if end == 0 {
+			if start >= now {
+				continue // begins later: nothing yet
+			}
+			end = now
 		}
-		p.Add(user, fromMicros(start), e)
+		p.Add(user, fromMicros(start), fromMicros(end))
 	}
 	return rows.Err()
 }
