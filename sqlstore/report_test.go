@@ -227,3 +227,113 @@ func TestR7_PresencesThatBeganLongBefore(t *testing.T) {
 		}
 	})
 }
+
+// TestR7_OpenPresencesLastUntilNow: a presence not yet ended counts from
+// its start until now, not for the rest of the month: four users of a
+// 3-seat pool signed in ten minutes ago are no overage yet (the grace is
+// 30 minutes), and are after forty; a day still to come has no usage.
+func TestR7_OpenPresencesLastUntilNow(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		c := newClock()
+		s.Now = c.Now
+		poolAccount(t, s, 3, 1, 4)
+		c.Add(time.Hour)
+		start := c.Now()
+		var events []seatkeeper.UsageEvent
+		for i := range 4 {
+			u := fmt.Sprintf("u%d", i)
+			events = append(events, seatkeeper.UsageEvent{Type: "presence.start", User: u, License: "essentials", Kind: "work_session", Session: u + "-s", At: start})
+		}
+		if _, err := s.ImportEvents(ctx, operator, "acme", events); err != nil {
+			t.Fatal(err)
+		}
+		month := start.Format("2006-01")
+		usage := func() seatkeeper.MonthUsage {
+			t.Helper()
+			items, err := s.MonthlyUsage(ctx, "acme", month, month)
+			if err != nil || len(items) != 1 {
+				t.Fatalf("usage: %v %v", items, err)
+			}
+			return items[0]
+		}
+		c.Add(10 * time.Minute)
+		if u := usage(); u.Peak != 4 || u.SustainedPeak != 0 || u.Overage != 0 {
+			t.Errorf("ten minutes in: %+v, want peak 4, sustained 0, overage 0", u)
+		}
+		tomorrow := start.Truncate(24*time.Hour).AddDate(0, 0, 1)
+		rows, err := s.LicenseUsage(ctx, "acme", tomorrow, tomorrow.AddDate(0, 0, 1), 24*time.Hour, "")
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("tomorrow: %v %v", rows, err)
+		}
+		if r := rows[0]; r.Peak != 0 || r.Sustained != 0 || r.OverQuantity != 0 {
+			t.Errorf("tomorrow, still to come: %+v, want no usage", r)
+		}
+		c.Add(30 * time.Minute)
+		if u := usage(); u.Peak != 4 || u.SustainedPeak != 4 || u.Overage != 1 {
+			t.Errorf("forty minutes in: %+v, want sustained 4, overage 1", u)
+		}
+	})
+}
+
+// TestImportKeepsClosedMonthsAndSessionsWhole: an import may not stretch
+// a session that ended in a closed month into an open one (the closed
+// month would change), give one session two users, or touch a session the
+// presence API started; each refuses the whole batch (SPEC §4.5, §4.6).
+func TestImportKeepsClosedMonthsAndSessionsWhole(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		c := newClock()
+		s.Now = c.Now
+		poolAccount(t, s, 3, 1, 2)
+		oct := time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC)
+		ev := func(typ, user, session string, at time.Time) seatkeeper.UsageEvent {
+			return seatkeeper.UsageEvent{Type: typ, User: user, License: "essentials", Kind: "portal", Session: session, At: at}
+		}
+		if _, err := s.ImportEvents(ctx, operator, "acme", []seatkeeper.UsageEvent{
+			ev("presence.start", "ann", "oct-1", oct), ev("presence.end", "ann", "oct-1", oct.Add(time.Hour)),
+			ev("presence.start", "bob", "oct-2", oct), // still open
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CloseMonth(ctx, operator, "acme", "2026-10"); err != nil {
+			t.Fatal(err)
+		}
+		nov := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+		live, err := signIn(s, "u0", seatkeeper.KindPortal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := s.UsageEvents(ctx, "acme", oct.AddDate(0, -1, 0), c.Now().Add(time.Hour))
+		for _, tc := range []struct {
+			name  string
+			batch []seatkeeper.UsageEvent
+			code  string
+		}{
+			{"a later end of a session ended in a closed month", []seatkeeper.UsageEvent{ev("presence.end", "ann", "oct-1", nov)}, seatkeeper.EPeriodClosed},
+			{"one session, two users", []seatkeeper.UsageEvent{ev("presence.start", "cat", "n1", nov), ev("presence.end", "dan", "n1", nov.Add(time.Hour))}, seatkeeper.EInvalid},
+			{"a session of another user in the ledger", []seatkeeper.UsageEvent{ev("presence.end", "cat", "oct-2", nov)}, seatkeeper.EInvalid},
+			{"a session the presence API started", []seatkeeper.UsageEvent{ev("presence.start", "u0", live.ID, nov)}, seatkeeper.EInvalid},
+		} {
+			if _, err := s.ImportEvents(ctx, operator, "acme", tc.batch); code(err) != tc.code {
+				t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
+			}
+		}
+		after, _ := s.UsageEvents(ctx, "acme", oct.AddDate(0, -1, 0), c.Now().Add(time.Hour))
+		if len(after) != len(before) {
+			t.Errorf("refused batches wrote %d events", len(after)-len(before))
+		}
+		closed, err := s.ClosedMonth(ctx, "acme", "2026-10")
+		if err != nil || closed.Identical == nil || !*closed.Identical {
+			t.Errorf("the closed month recomputed: %+v %v", closed, err)
+		}
+		// Ending in an open month a session still open when its month closed
+		// changes nothing closed, and is taken.
+		if _, err := s.ImportEvents(ctx, operator, "acme", []seatkeeper.UsageEvent{ev("presence.end", "bob", "oct-2", nov)}); err != nil {
+			t.Errorf("the end of a session open over the closed month: %v", err)
+		}
+		if closed, err := s.ClosedMonth(ctx, "acme", "2026-10"); err != nil || closed.Identical == nil || !*closed.Identical {
+			t.Errorf("the closed month recomputed after an allowed end: %+v %v", closed, err)
+		}
+	})
+}
