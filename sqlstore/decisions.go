@@ -23,7 +23,9 @@ func (s *Store) DecisionAccount(ctx context.Context, account string) (*entitleme
 
 // Holding returns what a user holds and until when they are signed in
 // (the latest expiry of their live presences; zero if none), for package
-// snapshot.
+// snapshot. Only presences in the user's pool count: one begun before the
+// user's plan became concurrent (or before a role linked it) took no place
+// in the pool, and signs nobody in to it (R4).
 func (s *Store) Holding(ctx context.Context, account, user string) (entitlement.Holding, time.Time, bool, error) {
 	var h entitlement.Holding
 	var until time.Time
@@ -34,8 +36,12 @@ func (s *Store) Holding(ctx context.Context, account, user string) (entitlement.
 			return err
 		}
 		h, found = u.holding(), true
+		st, err := t.state(account)
+		if err != nil {
+			return err
+		}
 		var last sql.NullInt64
-		if err := t.queryRow("SELECT max(expires_at) FROM sessions WHERE account = ? AND user_id = ? AND ended_at IS NULL", account, user).Scan(&last); err != nil {
+		if err := t.queryRow("SELECT max(expires_at) FROM sessions WHERE account = ? AND user_id = ? AND pool = ? AND ended_at IS NULL", account, user, st.poolOf(u)).Scan(&last); err != nil {
 			return err
 		}
 		if last.Valid {

@@ -352,3 +352,69 @@ func TestR4_GainingAPoolEndsOlderPresences(t *testing.T) {
 		}
 	})
 }
+
+// TestR4_PresencesOutsideThePoolSignNobodyIn: users signed in while their
+// plan was named, or before a role linked them to the plan, took no place
+// in the pool; once the plan is concurrent those presences do not sign them
+// in to it, so no more users than the cap are signed in (R4).
+func TestR4_PresencesOutsideThePoolSignNobodyIn(t *testing.T) {
+	signedIn := func(t *testing.T, s *sqlstore.Store, user string) bool {
+		t.Helper()
+		_, until, found, err := s.Holding(context.Background(), "acme", user)
+		if err != nil || !found {
+			t.Fatalf("holding of %s: %v %v", user, found, err)
+		}
+		return until.After(s.Now())
+	}
+	t.Run("the plan becomes concurrent", func(t *testing.T) {
+		forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+			mustAccount(t, s, "acme", "contact-center")
+			mustSubscribe(t, s, "acme", "essentials", "named", 10)
+			for i := range 3 {
+				u := fmt.Sprintf("u%d", i)
+				mustUser(t, s, "acme", u)
+				mustAssign(t, s, "acme", u, "essentials")
+			}
+			for _, u := range []string{"u0", "u1"} {
+				if _, err := signIn(s, u, seatkeeper.KindWorkSession); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, _, err := s.PutSubscription(context.Background(), operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 1}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := signIn(s, "u2", seatkeeper.KindWorkSession); err != nil {
+				t.Fatalf("u2 takes the one place: %v", err)
+			}
+			if signedIn(t, s, "u0") || signedIn(t, s, "u1") || !signedIn(t, s, "u2") {
+				t.Errorf("signed in: u0 %v, u1 %v, u2 %v; want only u2, who holds the one place",
+					signedIn(t, s, "u0"), signedIn(t, s, "u1"), signedIn(t, s, "u2"))
+			}
+		})
+	})
+	t.Run("a role links the plan", func(t *testing.T) {
+		forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+			ctx := context.Background()
+			poolAccount(t, s, 1, 0, 1) // u0, a member
+			if _, err := s.PutRole(ctx, operator, "acme", seatkeeper.CustomRole{Service: "account", Name: "agentx"}); err != nil {
+				t.Fatal(err)
+			}
+			mustUser(t, s, "acme", "u1")
+			if _, _, err := s.AssignRole(ctx, operator, "acme", "u1", "account", "agentx", seatkeeper.SourceManual); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := signIn(s, "u1", seatkeeper.KindWorkSession); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := signIn(s, "u0", seatkeeper.KindWorkSession); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.PutRole(ctx, operator, "acme", seatkeeper.CustomRole{Service: "account", Name: "agentx", Licenses: []string{"essentials"}}); err != nil {
+				t.Fatal(err)
+			}
+			if signedIn(t, s, "u1") || !signedIn(t, s, "u0") {
+				t.Errorf("signed in: u0 %v, u1 %v; want only u0, who holds the one place", signedIn(t, s, "u0"), signedIn(t, s, "u1"))
+			}
+		})
+	})
+}
