@@ -633,6 +633,7 @@ func (w *writer) run(batch []*writeOp) {
 		// settlement waits as long as it must: its counters are locked in
 		// one order everywhere.
 		patient := !s.postgres || len(batch) == 1
+		b.patient = patient
 		if !patient {
 			c.queue(context.Background(), "SET LOCAL lock_timeout = "+batchLockWait)
 		}
@@ -653,8 +654,9 @@ func (w *writer) run(batch []*writeOp) {
 	for _, op := range batch {
 		// A write a deadlock or serialization failure hit runs again on
 		// its own; so does every write that had not failed of a batch
-		// such a failure undid.
-		if retryable(op.err) || (undone && op.err == nil) {
+		// such a failure undid, and every one refused for want of room
+		// there (its room counted the undone writes).
+		if retryable(op.err) || (undone && (op.err == nil || fullCounter(op.err) != nil)) {
 			alone = append(alone, op)
 		}
 	}
@@ -689,6 +691,19 @@ type batchRun struct {
 	// queueFlush: the batch is one write, whose flush can go out with the
 	// settlement — an error of it is the batch's, which is the write's.
 	queueFlush bool
+	// patient: the batch's writes wait for rows as long as they must;
+	// otherwise at most batchLockWait, until the settlement.
+	patient bool
+}
+
+// settleBackTo goes back to a savepoint during the settlement, which waits
+// for rows as long as it must: going back to a savepoint taken before it
+// would also bring back the writes' lock timeout.
+func (b *batchRun) settleBackTo(savepoint string) error {
+	if err := b.c.rollbackTo(savepoint); err != nil || b.patient {
+		return err
+	}
+	return b.c.queue(context.Background(), "SET LOCAL lock_timeout = 0")
 }
 
 // runOp runs write i. With deferred counters, what it takes and frees is
@@ -783,7 +798,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 		// Undo whatever part of the counter changes went through, to
 		// measure the room that was there before them.
 		if !single {
-			if err := b.c.rollbackTo("settle"); err != nil {
+			if err := b.settleBackTo("settle"); err != nil {
 				return err
 			}
 		}
@@ -809,7 +824,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 				continue
 			}
 			rest = 0
-			if err := b.c.rollbackTo("op0"); err != nil {
+			if err := b.settleBackTo("op0"); err != nil {
 				return err
 			}
 			clear(b.cache.states)
@@ -820,7 +835,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 
 		// Go back to before write k: it is refused; the ones after it will
 		// run again once the ones before it are settled.
-		if err := b.c.rollbackTo(fmt.Sprintf("op%d", k)); err != nil {
+		if err := b.settleBackTo(fmt.Sprintf("op%d", k)); err != nil {
 			return err
 		}
 		clear(b.cache.states)
