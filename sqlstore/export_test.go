@@ -38,3 +38,9 @@ func (x TestTx) QueueInt(q string, args ...any) func() (int, error) {
 	r := x.t.queueRow(q, args, &n)
 	return func() (int, error) { return n, r.scan(x.t.ctx) }
 }
+
+// Count takes (delta > 0) or frees a pool's places at the flush, as a
+// sign-in or a sign-out does.
+func (x TestTx) Count(account, license string, delta int) {
+	x.t.countIn(account, "pools", license, delta)
+}

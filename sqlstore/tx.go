@@ -368,13 +368,22 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 	if len(t.events) > 0 {
 		add(eventInsert + rowsOf(t.events, &args))
 	}
-	for _, c := range frees {
-		add(counterSQL[c.table].free, t.counts[c], c.account, c.license)
-	}
+	// The counters, takes and frees alike, in one order everywhere
+	// (counter.less), each read by the final SELECT in that order: that
+	// is the order in which PostgreSQL runs them and locks their rows (a
+	// part nothing reads runs after the rest, out of that order, and two
+	// processes' batches could each wait for the other).
+	counters := slices.Concat(takes, frees)
+	sort.Slice(counters, func(i, j int) bool { return counters[i].less(counters[j]) })
 	var taken []string
-	for _, c := range takes {
+	for _, c := range counters {
 		d := t.counts[c]
-		add(counterSQL[c.table].take+" RETURNING '"+c.table+":' || account || ':' || license AS k", d, c.account, c.license, d)
+		returning := " RETURNING '" + c.table + ":' || account || ':' || license AS k"
+		if d > 0 {
+			add(counterSQL[c.table].take+returning, d, c.account, c.license, d)
+		} else {
+			add(counterSQL[c.table].free+returning, d, c.account, c.license)
+		}
 		taken = append(taken, fmt.Sprintf("SELECT k FROM w%d", len(parts)-1))
 	}
 	if len(parts) == 0 && len(t.notes) == 0 {
