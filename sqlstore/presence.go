@@ -120,6 +120,21 @@ func (t *tx) afterEnd(es []ended) error {
 	}
 	// One order for the rows locked, in every statement that locks several.
 	slices.SortFunc(order, func(a, b [3]string) int { return slices.Compare(a[:], b[:]) })
+	// In parts: a statement takes at most 32,766 parameters on SQLite and
+	// 65,535 on PostgreSQL, and a pool's expired sessions, ended at once
+	// after every server was down, may be tens of thousands.
+	const chunk = 2000
+	for lo := 0; lo < len(order); lo += chunk {
+		if err := t.leavePools(order[lo:min(lo+chunk, len(order))], left); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// leavePools takes the ended presences off their users' pool rows, and
+// frees the place of each user left with none.
+func (t *tx) leavePools(order [][3]string, left map[[3]string]int) error {
 	rows := make([]string, len(order))
 	var args []any
 	for i, k := range order {

@@ -418,3 +418,44 @@ func TestR4_PresencesOutsideThePoolSignNobodyIn(t *testing.T) {
 		})
 	})
 }
+
+// TestManyExpiredSessionsEndAtASignIn: after every server was down for
+// longer than the timeout, a full pool holds more expired sessions of
+// distinct users than one statement takes parameters (32,766 on SQLite,
+// 65,535 on PostgreSQL, four a user); the sign-in that finds the pool full
+// ends them all, frees their places, and is admitted.
+func TestManyExpiredSessionsEndAtASignIn(t *testing.T) {
+	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := sqlstoretest.Open(t, dsn)
+		c := newClock()
+		s.Now = c.Now
+		n := 9000
+		if dsn != "" {
+			n = 17000
+		}
+		poolAccount(t, s, n, 0, 1) // u0, a member, and room for n
+		past := c.Now().Add(-time.Hour).UnixMicro()
+		series := "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?) "
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{series + `INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, reap_at, timeout)
+				SELECT 'ses_x' || i, 'acme', 'x' || i, 'portal', 'essentials', ?, ?, ?, ?, 1 FROM g`, []any{n, past, past, past, past}},
+			{series + `INSERT INTO pool_users (account, license, user_id, presences) SELECT 'acme', 'essentials', 'x' || i, 1 FROM g`, []any{n}},
+			{`UPDATE pools SET in_use = ? WHERE account = 'acme'`, []any{n}},
+		} {
+			if err := s.ExecForTest(ctx, q.sql, q.args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := signIn(s, "u0", seatkeeper.KindPortal); err != nil {
+			t.Fatalf("sign-in into a pool full of %d expired sessions: %v", n, err)
+		}
+		pools, err := s.Pools(ctx, "acme")
+		if err != nil || len(pools) != 1 || pools[0].InUse != 1 {
+			t.Errorf("pools after the sign-in: %+v %v, want 1 in use", pools, err)
+		}
+	})
+}
