@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/entitlement"
 )
 
 // access says who may call a route (SPEC §4).
@@ -168,14 +169,20 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 	case !found:
 		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %q does not exist", acting)
 	}
-	d := e.Ent.Permission(a.permission, true)
-	for _, p := range a.alsoBy {
-		if !d.Allowed {
-			d = e.Ent.Permission(p, true)
+	// The acting user's permission is decided as check decides it: a
+	// concurrent plan's permissions need a live presence (R4).
+	signedIn := e.SignedIn(time.Now())
+	// Refused, the answer names the permission that failed for want of a
+	// presence, if one did: signing in would give it.
+	why, whyCode := a.permission, entitlement.Code("")
+	for _, p := range append([]string{a.permission}, a.alsoBy...) {
+		d := e.Ent.Permission(p, signedIn)
+		if d.Allowed {
+			return nil
+		}
+		if whyCode == "" || d.Code == entitlement.NotSignedIn {
+			why, whyCode = p, d.Code
 		}
 	}
-	if !d.Allowed {
-		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s lacks %s (%s)", acting, a.permission, d.Code)
-	}
-	return nil
+	return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s lacks %s (%s)", acting, why, whyCode)
 }

@@ -1007,6 +1007,12 @@ func TestAPI_R6_SupervisorsEndSessions(t *testing.T) {
 				t.Fatalf("live sessions %v after a refusal, want %v", got, ids)
 			}
 
+			// A concurrent plan's permissions need a live presence (R4):
+			// the supervisor signs in first.
+			if p := wantProblem(t, e.do(app, "DELETE", path, nil, "Seatkeeper-Acting-User: sup"), 403, "forbidden"); !strings.Contains(p.Detail, "not_signed_in") {
+				t.Errorf("a supervisor not signed in: %q, want not_signed_in", p.Detail)
+			}
+			e.startSession("cc", "sup", "portal")
 			var out map[string]int
 			e.mustAs(app, 200, "DELETE", path, nil, "Seatkeeper-Acting-User: sup").JSON(t, &out)
 			if len(out) != 1 || out["ended"] != 2 {
@@ -1015,8 +1021,8 @@ func TestAPI_R6_SupervisorsEndSessions(t *testing.T) {
 			if got := e.liveSessions("cc", "agent"); len(got) != 0 {
 				t.Errorf("live sessions after the supervisor ended them: %v", sessionIDs(got))
 			}
-			if got := e.inUse("cc", "essentials"); got != 0 {
-				t.Errorf("in_use = %d, want 0", got)
+			if got := e.inUse("cc", "essentials"); got != 1 {
+				t.Errorf("in_use = %d, want 1 (the supervisor)", got)
 			}
 			found := false
 			for _, a := range e.auditRecords("cc") {
