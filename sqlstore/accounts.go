@@ -627,6 +627,15 @@ func (s *Store) PatchSettings(ctx context.Context, by seatkeeper.Actor, account 
 		if _, err := t.exec("UPDATE accounts SET settings = ? WHERE id = ?", string(doc), account); err != nil {
 			return err
 		}
+		// Live presences take a new timeout or idle window from their next
+		// heartbeat on: the expiry a heartbeat already gave stands.
+		before, after := st.settings.Concurrent, out.Concurrent
+		if before.SessionTimeout != after.SessionTimeout || before.PortalIdleWindow != after.PortalIdleWindow {
+			if _, err := t.exec("UPDATE sessions SET timeout = CASE WHEN kind = ? THEN ? ELSE ? END WHERE account = ? AND ended_at IS NULL",
+				seatkeeper.KindWorkSession, time.Duration(after.SessionTimeout).Microseconds(), time.Duration(after.PortalIdleWindow).Microseconds(), account); err != nil {
+				return err
+			}
+		}
 		if err := t.bump(account); err != nil {
 			return err
 		}

@@ -459,3 +459,42 @@ func TestManyExpiredSessionsEndAtASignIn(t *testing.T) {
 		}
 	})
 }
+
+// TestR6_NewTimeoutAppliesFromTheNextHeartbeat: an account's new session
+// timeout (and idle window) applies to sessions already live from their
+// next heartbeat on; the expiry an earlier heartbeat gave stands.
+func TestR6_NewTimeoutAppliesFromTheNextHeartbeat(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		c := newClock()
+		s.Now = c.Now
+		poolAccount(t, s, 2, 0, 2)
+		work, err := signIn(s, "u0", seatkeeper.KindWorkSession)
+		if err != nil {
+			t.Fatal(err)
+		}
+		portal, err := signIn(s, "u1", seatkeeper.KindPortal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PatchSettings(ctx, operator, "acme", []byte(`{"concurrent": {"session_timeout": "60s", "portal_idle_window": "2h"}}`)); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(10 * time.Second)
+		beat := func(id string, want time.Time) {
+			t.Helper()
+			got, err := s.Heartbeat(ctx, "acme", id)
+			if err != nil || !got.ExpiresAt.Equal(want) {
+				t.Errorf("heartbeat of %s: expires_at %v (%v), want %v", id, got.ExpiresAt, err, want)
+			}
+		}
+		beat(portal.ID, c.Now().Add(2*time.Hour)) // the new, longer window
+		beat(work.ID, work.ExpiresAt)             // 60 s from now is before the expiry it has
+		c.Add(150 * time.Second)
+		beat(work.ID, c.Now().Add(60*time.Second)) // the new timeout
+		c.Add(61 * time.Second)
+		if _, err := s.Heartbeat(ctx, "acme", work.ID); code(err) != seatkeeper.ESessionEnded {
+			t.Errorf("a heartbeat 61 s after the last, with a timeout of 60 s: %v, want session_ended", err)
+		}
+	})
+}
