@@ -498,6 +498,8 @@ func TestAPI_UsageImportValidation(t *testing.T) {
 			{"at_more_than_a_day_ahead", []usageEvent{with("at", importedAt.Add(25*time.Hour))}, []string{"events[0].at"}, ""},
 			{"no_session", []usageEvent{with("session", nil)}, []string{"events[0].session"}, ""},
 			{"assignment_without_license", []usageEvent{assignment}, []string{"events[0].license"}, ""},
+			{"presence_without_license", []usageEvent{with("license", nil)}, []string{"events[0].license"}, ""},
+			{"one_session_two_users", []usageEvent{good, with("user", "bob")}, []string{"events[1].session"}, ""},
 			{"bad_license_id", []usageEvent{with("license", "a b")}, []string{"events[0].license"}, ""},
 			{"several", []usageEvent{with("kind", "x"), good, with("type", "y")}, []string{"events[0].kind", "events[2].type"}, ""},
 			{"license_not_in_catalog", []usageEvent{good, with("license", "nope")}, nil, "nope"},

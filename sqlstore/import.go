@@ -47,6 +47,9 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 			if !IDPattern.MatchString(e.Session) {
 				bad(i, "session", "presence events name their session")
 			}
+			if e.License == "" {
+				bad(i, "license", "presence events name their pool's license")
+			}
 			switch e.Kind {
 			case seatkeeper.KindWorkSession, seatkeeper.KindPortal, seatkeeper.KindAPI:
 			default:
