@@ -705,9 +705,9 @@ type batchRun struct {
 	patient bool
 }
 
-// settleBackTo goes back to a savepoint during the settlement, which waits
-// for rows as long as it must: going back to a savepoint taken before it
-// would also bring back the writes' lock timeout.
+// settleBackTo goes back to a write's savepoint during the settlement,
+// which waits for rows as long as it must: going back to a savepoint taken
+// before it would also bring back the writes' lock timeout.
 func (b *batchRun) settleBackTo(savepoint string) error {
 	if err := b.c.rollbackTo(savepoint); err != nil || b.patient {
 		return err
@@ -807,7 +807,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 		// Undo whatever part of the counter changes went through, to
 		// measure the room that was there before them.
 		if !single {
-			if err := b.settleBackTo("settle"); err != nil {
+			if err := b.c.rollbackTo("settle"); err != nil {
 				return err
 			}
 		}
@@ -861,6 +861,14 @@ func (b *batchRun) settle(all []*writeOp) error {
 		batch[k].err = noRoomAt(t, *full, room-prefix)
 		batch[k].after, batch[k].counts, batch[k].stamped = nil, nil, nil
 		batch, rest = batch[:k], k+1
+	}
+	if rest < len(all) && !b.patient {
+		// The writes after a refused one run again, each settling its own
+		// counters: as writes of the batch, they wait for a row at most
+		// batchLockWait, and then run again alone.
+		if err := b.c.queue(context.Background(), "SET LOCAL lock_timeout = "+batchLockWait); err != nil {
+			return err
+		}
 	}
 	for i := rest; i < len(all); i++ {
 		if err := b.runOp(i, all[i], false); err != nil {
