@@ -31,6 +31,7 @@ func (s *Store) Holding(ctx context.Context, account, user string) (entitlement.
 	var until time.Time
 	found := false
 	err := s.read(ctx, func(t *tx) error {
+		t.prefetch(account) // read with the user: no round trip of its own
 		u, err := t.loadUser(account, user)
 		if err != nil || !u.exists {
 			return err

@@ -95,8 +95,8 @@ func (t *tx) endExpired(cond string, now time.Time, args ...any) ([]ended, error
 }
 
 // afterEnd records ended presences: the ledger says when each ended, and a
-// user whose last presence in a pool ended frees a place (R5). However
-// many ended, the pool places are two statements.
+// user whose last presence in a pool ended frees a place (R5). The pool
+// places are two statements for every 2,000 users.
 func (t *tx) afterEnd(es []ended) error {
 	left := map[[3]string]int{} // presences ended, by user and pool
 	var order [][3]string
