@@ -268,9 +268,10 @@ func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi
 }
 
 // presenceRows adds the rows of q — user key, start, end (0 if open) — to
-// p. A presence still open has lasted until now, and no further: what has
-// not happened yet is not usage (an open one would otherwise count as
-// signed in for the rest of the report, and bill an overage at once).
+// p. A presence still open, or imported with an end still to come, has
+// lasted until now, and no further: what has not happened yet is not usage
+// (an open one would otherwise count as signed in for the rest of the
+// report, and bill an overage at once).
 func (t *tx) presenceRows(p *metering.Presences, now int64, q string, args ...any) error {
 	rows, err := t.query(q, args...)
 	if err != nil {
@@ -282,10 +283,10 @@ func (t *tx) presenceRows(p *metering.Presences, now int64, q string, args ...an
 		if err := rows.Scan(&user, &start, &end); err != nil {
 			return err
 		}
-		if end == 0 {
-			if start >= now {
-				continue // begins later: nothing yet
-			}
+		if start >= now {
+			continue // begins later: nothing yet
+		}
+		if end == 0 || end > now {
 			end = now
 		}
 		p.Add(user, fromMicros(start), fromMicros(end))
