@@ -83,7 +83,7 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 		if err := t.refuseClosed(account, loc, events); err != nil {
 			return err
 		}
-		if err := t.refuseInconsistent(account, loc, events); err != nil {
+		if err := t.refuseInconsistent(account, events); err != nil {
 			return err
 		}
 		if err := t.insertImported(account, events); err != nil {
@@ -115,24 +115,20 @@ func (t *tx) insertImported(account string, events []seatkeeper.UsageEvent) erro
 	return t.syncPresences(rows)
 }
 
-// importedSession is what a batch and the ledger say of one session.
-type importedSession struct {
-	first int // the batch's first event of it
-	user  string
-	end   int64 // the batch's last end of it, 0 if none
-}
-
 // refuseInconsistent refuses a batch whose presence events contradict
-// the ledger or each other: a session is one user's, is not one the
-// presence API started (imports are for presence tracked elsewhere), and,
-// once it has ended before the ledger's closed point, is not ended again
-// later — that would stretch it over a closed month. (Repeats and any
-// order are taken: a presence is its first start and its last end, so a
-// batch sent twice changes nothing, and an end may come before its start.)
-func (t *tx) refuseInconsistent(account string, loc *time.Location, events []seatkeeper.UsageEvent) error {
-	type key struct{ license, session string }
-	sessions := map[key]*importedSession{}
-	var keys []key
+// each other or the presence API: a session is one user's, and not one the
+// presence API started (imports are for presence tracked elsewhere).
+// (Repeats and any order are taken: a presence is its first start and its
+// last end, so a batch sent twice changes nothing, and an end may come
+// before its start.)
+func (t *tx) refuseInconsistent(account string, events []seatkeeper.UsageEvent) error {
+	type first struct {
+		i    int
+		user string
+	}
+	sessions := map[[2]string]first{}
+	var order [][2]string
+	var ids []string
 	var fields []seatkeeper.FieldError
 	bad := func(i int, m string) {
 		if len(fields) < 100 {
@@ -143,86 +139,53 @@ func (t *tx) refuseInconsistent(account string, loc *time.Location, events []sea
 		if e.Type != seatkeeper.EventPresenceStart && e.Type != seatkeeper.EventPresenceEnd {
 			continue
 		}
-		k := key{e.License, e.Session}
-		x := sessions[k]
-		if x == nil {
-			x = &importedSession{first: i, user: e.User}
-			sessions[k] = x
-			keys = append(keys, k)
-		}
-		if e.User != x.user {
-			bad(i, fmt.Sprintf("session %q is user %q's in event %d", e.Session, x.user, x.first))
-		}
-		if e.Type == seatkeeper.EventPresenceEnd {
-			x.end = max(x.end, micros(e.At))
+		k := [2]string{e.License, e.Session}
+		f, seen := sessions[k]
+		switch {
+		case !seen:
+			sessions[k] = first{i, e.User}
+			order = append(order, k)
+			ids = append(ids, e.Session)
+		case e.User != f.user:
+			bad(i, fmt.Sprintf("session %q is user %q's in event %d", e.Session, f.user, f.i))
 		}
 	}
-	_, boundary, err := t.latestClosed(account, loc)
-	if err != nil {
-		return err
-	}
+	// The sessions of the presence API, by their primary key.
+	live := map[string]bool{}
 	const chunk = 3000
-	for lo := 0; lo < len(keys); lo += chunk {
-		part := keys[lo:min(lo+chunk, len(keys))]
-		var pairs [][]any
-		var ids []any
-		for _, k := range part {
-			pairs = append(pairs, []any{k.license, k.session})
-			ids = append(ids, k.session)
+	for lo := 0; lo < len(ids); lo += chunk {
+		part := ids[lo:min(lo+chunk, len(ids))]
+		in, args := "IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+")", []any{account}
+		for _, id := range part {
+			args = append(args, id)
 		}
-		var args []any
-		q := `SELECT p.license, p.session, k.user_id, coalesce(p.ended_at, 0) FROM presences p
-			JOIN user_keys k ON k.account = p.account AND k.key = p.user_key
-			WHERE p.account = ? AND (p.license, p.session) IN (VALUES ` + rowsOf(pairs, &args) + `)`
-		rows, err := t.query(q, append([]any{account}, args...)...)
+		if t.s.postgres {
+			in, args = "= ANY(?::text[])", []any{account, part}
+		}
+		rows, err := t.query(`SELECT id FROM sessions WHERE account = ? AND id `+in, args...)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var k key
-			var user string
-			var end int64
-			if err := rows.Scan(&k.license, &k.session, &user, &end); err != nil {
+			var id string
+			if err := rows.Scan(&id); err != nil {
 				rows.Close()
 				return err
 			}
-			x := sessions[k]
-			switch {
-			case user != x.user:
-				bad(x.first, fmt.Sprintf("session %q is user %q's in the ledger", k.session, user))
-			case end != 0 && end < micros(boundary) && x.end > end:
-				rows.Close()
-				return seatkeeper.Errorf(seatkeeper.EPeriodClosed, "session %q ended at %s, before the end of the closed months (%s): a later end would change them; none of the events were imported",
-					k.session, fromMicros(end).In(loc).Format(time.RFC3339), boundary.In(loc).Format(time.RFC3339))
-			}
+			live[id] = true
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		live, err := t.query(`SELECT id FROM sessions WHERE account = ? AND id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+`)`, append([]any{account}, ids...)...)
-		if err != nil {
-			return err
-		}
-		for live.Next() {
-			var id string
-			if err := live.Scan(&id); err != nil {
-				live.Close()
-				return err
-			}
-			for _, k := range part {
-				if k.session == id {
-					bad(sessions[k].first, fmt.Sprintf("session %q was started through the presence API; an import may not change it", id))
-				}
-			}
-		}
-		live.Close()
-		if err := live.Err(); err != nil {
-			return err
+	}
+	for _, k := range order {
+		if live[k[1]] {
+			bad(sessions[k].i, fmt.Sprintf("session %q was started through the presence API; an import may not change it", k[1]))
 		}
 	}
 	if len(fields) > 0 {
-		return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "events contradict each other or the ledger; none were imported", Fields: fields}
+		return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "events contradict each other or the presence API; none were imported", Fields: fields}
 	}
 	return nil
 }
