@@ -183,6 +183,7 @@ func (t *tx) refuseClosed(account string, loc *time.Location, events []seatkeepe
 	if err != nil || month == "" {
 		return err
 	}
+	t.closedAt = micros(boundary) // and no presence is stretched over it (syncSpans)
 	for _, e := range events {
 		if e.At.Before(boundary) {
 			return seatkeeper.Errorf(seatkeeper.EPeriodClosed, "the ledger is closed up to the end of %s (%s), and an event at %s falls before it; none of the events were imported",

@@ -1,7 +1,10 @@
 package sqlstore
 
 import (
+	"database/sql"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 )
@@ -99,7 +102,8 @@ func (t *tx) syncSpans(spans [][]any) error {
 		if t.s.postgres {
 			var args []any
 			numbering, merging := presencesSQL(mine, chunk, "k", &args)
-			if _, err := t.exec("WITH k AS ("+numbering+") "+merging, args...); err != nil {
+			res, err := t.exec("WITH k AS ("+numbering+") "+merging+t.keepClosed("p", &args), args...)
+			if err := t.keptClosed(res, err, len(chunk)); err != nil {
 				return err
 			}
 			continue
@@ -114,12 +118,38 @@ func (t *tx) syncSpans(spans [][]any) error {
 			values[i] = "(?, ?, ?, (SELECT key FROM user_keys WHERE account = ? AND user_id = ?), ?, ?)"
 			args = append(args, s[0], s[1], s[2], s[0], s[3], s[4], s[5])
 		}
-		if _, err := t.exec("INSERT INTO presences (account, license, session, user_key, started_at, ended_at) VALUES "+strings.Join(values, ", ")+
+		res, err := t.exec("INSERT INTO presences (account, license, session, user_key, started_at, ended_at) VALUES "+strings.Join(values, ", ")+
 			" ON CONFLICT (account, license, session) DO UPDATE SET "+
 			"started_at = coalesce(min(presences.started_at, excluded.started_at), presences.started_at, excluded.started_at), "+
-			"ended_at = coalesce(max(presences.ended_at, excluded.ended_at), presences.ended_at, excluded.ended_at)", args...); err != nil {
+			"ended_at = coalesce(max(presences.ended_at, excluded.ended_at), presences.ended_at, excluded.ended_at)"+t.keepClosed("presences", &args), args...)
+		if err := t.keptClosed(res, err, len(chunk)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// keepClosed is the condition on an upsert of presences that leaves alone
+// a presence that ended before the closed months' end (t.closedAt) and
+// would end later: a merge by the primary key, whatever the planner's view
+// of the table. "" when nothing is closed.
+func (t *tx) keepClosed(table string, args *[]any) string {
+	if t.closedAt == 0 {
+		return ""
+	}
+	*args = append(*args, t.closedAt)
+	return fmt.Sprintf(" WHERE %[1]s.ended_at IS NULL OR %[1]s.ended_at >= ? OR excluded.ended_at IS NULL OR excluded.ended_at <= %[1]s.ended_at", table)
+}
+
+// keptClosed checks that an upsert of n presences under keepClosed merged
+// them all: one it left alone is refused, and with it the import.
+func (t *tx) keptClosed(res sql.Result, err error, n int) error {
+	if err != nil || t.closedAt == 0 {
+		return err
+	}
+	if got, err := res.RowsAffected(); err != nil || got == int64(n) {
+		return err
+	}
+	return seatkeeper.Errorf(seatkeeper.EPeriodClosed, "a session that ended before the end of the closed months (%s) would end later, changing them; none of the events were imported",
+		fromMicros(t.closedAt).UTC().Format(time.RFC3339))
 }

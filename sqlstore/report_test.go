@@ -276,9 +276,10 @@ func TestR7_OpenPresencesLastUntilNow(t *testing.T) {
 	})
 }
 
-// TestImportKeepsSessionsWhole: an import may not give one session two
-// users, or touch a session the presence API started; either refuses the
-// whole batch, and the closed month stays as it was (SPEC §4.5, §4.6).
+// TestImportKeepsSessionsWhole: an import may not stretch a session that
+// ended in a closed month into an open one (the closed month would
+// change), give one session two users, or touch a session the presence API
+// started; each refuses the whole batch (SPEC §4.5, §4.6).
 func TestImportKeepsSessionsWhole(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
@@ -309,6 +310,7 @@ func TestImportKeepsSessionsWhole(t *testing.T) {
 			batch []seatkeeper.UsageEvent
 			code  string
 		}{
+			{"a later end of a session ended in a closed month", []seatkeeper.UsageEvent{ev("presence.start", "cat", "n2", nov), ev("presence.end", "ann", "oct-1", nov)}, seatkeeper.EPeriodClosed},
 			{"one session, two users", []seatkeeper.UsageEvent{ev("presence.start", "cat", "n1", nov), ev("presence.end", "dan", "n1", nov.Add(time.Hour))}, seatkeeper.EInvalid},
 			{"a session the presence API started", []seatkeeper.UsageEvent{ev("presence.start", "u0", live.ID, nov)}, seatkeeper.EInvalid},
 		} {

@@ -45,6 +45,10 @@ type tx struct {
 	// queueFlush sends the flush's statement with the next one (see
 	// conn): a batch of one write does, since its settlement follows.
 	queueFlush bool
+	// closedAt, when set (an import into an account with closed months),
+	// is the end of the closed months: a presence that ended before it is
+	// not ended again later (syncSpans), since that would change them.
+	closedAt int64
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
