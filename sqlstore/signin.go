@@ -97,6 +97,15 @@ func (s *Store) signInRound(round []*signIn, retried bool) {
 	if keyTaken(err) {
 		err = seatkeeper.Errorf(seatkeeper.EConflict, "Idempotency-Key %q is being used by another request", round[0].key)
 	}
+	if x := round[0]; seatkeeper.ErrorCode(err) == seatkeeper.EPoolExhausted && x.pool != "" {
+		// Refused at the settlement, other processes having taken the
+		// places each time: metered as any refusal is (R4, the report's
+		// denied), in a write of its own, the sign-in's having been undone.
+		_ = s.write(context.Background(), func(t *tx) error {
+			t.eventAt(t.s.Now().UTC().Truncate(time.Microsecond), x.account, seatkeeper.EventPresenceDenied, x.user, x.pool, x.kind, "", "", 0)
+			return nil
+		})
+	}
 	for _, x := range round {
 		if err != nil {
 			x.out, x.replayed, x.err = seatkeeper.Session{}, false, err

@@ -368,3 +368,47 @@ func TestR4_SignInRoundsWithoutRoomRunOneByOne(t *testing.T) {
 		}
 	})
 }
+
+// TestR4_RefusalAtTheSettlementIsMetered: a sign-in that found room when it
+// read the pool, but whose place other processes took every time before it
+// settled (a trigger stands in for them, taking nothing), is refused with
+// pool_exhausted and metered like any refusal: a presence.denied event,
+// which the report counts.
+func TestR4_RefusalAtTheSettlementIsMetered(t *testing.T) {
+	sqlstoretest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := sqlstoretest.Open(t, dsn)
+		poolAccount(t, s, 10, 0, 1)
+		trigger := []string{`CREATE TRIGGER no_take BEFORE UPDATE ON pools WHEN NEW.in_use > OLD.in_use BEGIN SELECT RAISE(IGNORE); END`}
+		if dsn != "" {
+			trigger = []string{
+				`CREATE FUNCTION no_take() RETURNS trigger AS $$ BEGIN IF NEW.in_use > OLD.in_use THEN RETURN NULL; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+				`CREATE TRIGGER no_take BEFORE UPDATE ON pools FOR EACH ROW EXECUTE FUNCTION no_take()`,
+			}
+		}
+		for _, q := range trigger {
+			if err := s.ExecForTest(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := signIn(s, "u0", seatkeeper.KindWorkSession); code(err) != seatkeeper.EPoolExhausted {
+			t.Fatalf("sign-in: %v, want pool_exhausted", err)
+		}
+		events, err := s.UsageEvents(ctx, "acme", s.Now().Add(-time.Hour), s.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var denied, started int
+		for _, e := range events {
+			switch e.Type {
+			case seatkeeper.EventPresenceDenied:
+				denied++
+			case seatkeeper.EventPresenceStart:
+				started++
+			}
+		}
+		if denied != 1 || started != 0 {
+			t.Errorf("%d presence.denied and %d presence.start events, want 1 and 0", denied, started)
+		}
+	})
+}
