@@ -379,7 +379,7 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 	// processes' batches could each wait for the other).
 	counters := slices.Concat(takes, frees)
 	sort.Slice(counters, func(i, j int) bool { return counters[i].less(counters[j]) })
-	var taken []string
+	var changed []string // the counters' parts, read in their order
 	for _, c := range counters {
 		d := t.counts[c]
 		returning := " RETURNING '" + c.table + ":' || account || ':' || license AS k"
@@ -388,14 +388,14 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 		} else {
 			add(counterSQL[c.table].free+returning, d, c.account, c.license)
 		}
-		taken = append(taken, fmt.Sprintf("SELECT k FROM w%d", len(parts)-1))
+		changed = append(changed, fmt.Sprintf("SELECT k FROM w%d", len(parts)-1))
 	}
 	if len(parts) == 0 && len(t.notes) == 0 {
 		return nil
 	}
 	sel := "SELECT ''"
-	if len(taken) > 0 {
-		sel = "SELECT coalesce((SELECT string_agg(k, ',') FROM (" + strings.Join(taken, " UNION ALL ") + ") AS x), '')"
+	if len(changed) > 0 {
+		sel = "SELECT coalesce((SELECT string_agg(k, ',') FROM (" + strings.Join(changed, " UNION ALL ") + ") AS x), '')"
 	}
 	if len(t.notes) > 0 {
 		sel += ", (SELECT count(*) FROM (SELECT pg_notify('seatkeeper', n) FROM unnest(?::text[]) AS n) AS y)"
