@@ -97,8 +97,11 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		// transactions begin IMMEDIATE: one that began reading would be
 		// refused at its first write, without waiting, had another
 		// process sharing the file written meanwhile (read transactions
-		// are marked read-only and begin as usual).
-		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)&_txlock=immediate"
+		// are marked read-only and begin as usual). Temporary files stay in
+		// memory: above all the statement journal of the savepoint each
+		// operation of a batch runs in, which SQLite otherwise moves to a
+		// file past 64 KiB and opens, writes and closes in every commit.
+		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 		if s.db, err = sql.Open("sqlite", "file:"+path+q); err != nil {
 			return nil, err
 		}

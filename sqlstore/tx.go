@@ -101,16 +101,21 @@ func (t *tx) queue(q string, args ...any) error {
 	return t.c.queue(t.ctx, t.s.rebind(q), args...)
 }
 
-// maxPrepared bounds the prepared statements kept: statements with a
-// variable number of rows are many, and are simply not kept.
-const maxPrepared = 256
+// maxPrepared bounds the prepared statements kept. A statement with a
+// variable number of rows is kept only for a few rows: small batches come
+// at low rates, where preparing is most of a batch's cost, and large ones
+// would be many statements each run once.
+const (
+	maxPrepared     = 256
+	maxPreparedRows = 4
+)
 
 // prepared returns a prepared statement for q on SQLite, where preparing
 // is a large part of a small statement's cost; nil on PostgreSQL, whose
 // driver keeps its own statement cache.
 func (s *Store) prepared(ctx context.Context, q string) *sql.Stmt {
-	if s.postgres || strings.Contains(q, "(VALUES") || strings.Contains(q, "), (") {
-		return nil // PostgreSQL caches its own; batch statements vary in length
+	if s.postgres || strings.Count(q, "), (") >= maxPreparedRows {
+		return nil // PostgreSQL caches its own; see maxPrepared
 	}
 	s.stmtMu.Lock()
 	defer s.stmtMu.Unlock()
