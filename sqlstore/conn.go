@@ -71,7 +71,11 @@ func (s *Store) begin(ctx context.Context, fn func(*conn) error) error {
 		if err != nil {
 			return err
 		}
-		return run(&conn{sql: sqlTx})
+		err = run(&conn{sql: sqlTx})
+		if err == nil {
+			s.committed()
+		}
+		return err
 	}
 	sc, err := s.db.Conn(ctx)
 	if err != nil {

@@ -44,6 +44,7 @@ type Store struct {
 	stmts       map[string]*sql.Stmt // SQLite's prepared statements (nil: being prepared)
 	stmtsClosed bool
 	preparing   sync.WaitGroup // statements being prepared aside; Close waits for them
+	ckpt        *checkpointer  // SQLite's checkpoints, beside the writer
 
 	mu         sync.Mutex
 	listeners  []func(Change)
@@ -101,12 +102,14 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		// memory: above all the statement journal of the savepoint each
 		// operation of a batch runs in, which SQLite otherwise moves to a
 		// file past 64 KiB and opens, writes and closes in every commit.
-		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+		// The log is checkpointed beside the writer (see checkpointer).
+		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 		if s.db, err = sql.Open("sqlite", "file:"+path+q); err != nil {
 			return nil, err
 		}
 		s.db.SetMaxOpenConns(8)
 		s.db.SetMaxIdleConns(8)
+		s.startCheckpointer()
 	}
 	s.writer = newWriter()
 	s.beats = newBatcher(maxBeats, s.runBeats)
@@ -154,6 +157,7 @@ func (s *Store) Close() error {
 	s.signIns.close()
 	s.signOuts.close()
 	s.writer.close()
+	s.stopCheckpointer()
 	s.stmtMu.Lock()
 	s.stmtsClosed = true
 	s.stmtMu.Unlock()

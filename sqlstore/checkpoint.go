@@ -1,0 +1,64 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+)
+
+// checkpointer copies SQLite's write-ahead log into the database file
+// beside the writer. SQLite's automatic checkpoint (turned off in Open)
+// runs inside the commit that crosses its threshold, so the writer, and
+// every request waiting for it, would wait for the copy and for the
+// database file's fsync. Here a commit only kicks it; it checkpoints at
+// most once per checkpointEvery, and not at all while nothing is written.
+// A checkpoint is PASSIVE: it copies what no reader still needs and
+// blocks no one; the log is reused from its start once all is copied.
+type checkpointer struct {
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+const checkpointEvery = 200 * time.Millisecond
+
+func (s *Store) startCheckpointer() {
+	c := &checkpointer{kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	s.ckpt = c
+	go func() {
+		defer close(c.done)
+		for {
+			select {
+			case <-c.stop:
+				return
+			case <-c.kick:
+			}
+			// An error (another process of the same file checkpointing
+			// at the same moment) leaves the log to the next kick.
+			s.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+			select {
+			case <-c.stop:
+				return
+			case <-time.After(checkpointEvery):
+			}
+		}
+	}()
+}
+
+// committed tells the checkpointer, if any, that the log has grown.
+func (s *Store) committed() {
+	if s.ckpt != nil {
+		select {
+		case s.ckpt.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// stopCheckpointer waits for a running checkpoint; closing the last
+// connection then checkpoints what is left, as SQLite always does.
+func (s *Store) stopCheckpointer() {
+	if s.ckpt != nil {
+		close(s.ckpt.stop)
+		<-s.ckpt.done
+	}
+}
