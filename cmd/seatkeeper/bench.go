@@ -76,6 +76,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code := parseFlags(fs.FlagSet, args[1:]); code >= 0 {
 		return code
 	}
+	dsn, drop, err := bench.Schema(ctx, *db) // a schema of the run's own
+	if err != nil {
+		fmt.Fprintln(stderr, "seatkeeper bench:", err)
+		return 1
+	}
+	defer drop()
+	*db = dsn
 	dir, err := os.MkdirTemp("", "seatkeeper-bench-")
 	if err != nil {
 		fmt.Fprintln(stderr, "seatkeeper:", err)
