@@ -6,13 +6,20 @@ import (
 )
 
 // checkpointer copies SQLite's write-ahead log into the database file
-// beside the writer. SQLite's automatic checkpoint (turned off in Open)
-// runs inside the commit that crosses its threshold, so the writer, and
-// every request waiting for it, would wait for the copy and for the
-// database file's fsync. Here a commit only kicks it; it checkpoints at
-// most once per checkpointEvery, and not at all while nothing is written.
-// A checkpoint is PASSIVE: it copies what no reader still needs and
-// blocks no one; the log is reused from its start once all is copied.
+// beside the writer. SQLite's automatic checkpoint runs inside the commit
+// that crosses its threshold, so the writer, and every request waiting
+// for it, would wait for the copy and for the database file's fsync. Here
+// a commit only kicks the checkpointer; it checkpoints at most once per
+// checkpointEvery, and not at all while nothing is written. Its
+// checkpoints are PASSIVE: they copy what no reader still needs and block
+// no one.
+//
+// The log is reused from its start only by a write that begins when all
+// of it has been copied, which a writer writing without a pause seldom
+// does: the automatic checkpoint is kept, with a threshold 16 times
+// SQLite's (Open), so that the log stays bounded. When a commit crosses
+// it, the checkpointer has copied all but the last moments of the log,
+// and the commit's checkpoint has little left to copy.
 type checkpointer struct {
 	kick chan struct{}
 	stop chan struct{}

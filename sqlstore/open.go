@@ -102,8 +102,9 @@ func Open(ctx context.Context, dsn, dataDir string, catalogs catalog.Set) (*Stor
 		// memory: above all the statement journal of the savepoint each
 		// operation of a batch runs in, which SQLite otherwise moves to a
 		// file past 64 KiB and opens, writes and closes in every commit.
-		// The log is checkpointed beside the writer (see checkpointer).
-		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
+		// The log is checkpointed beside the writer (see checkpointer);
+		// the commits' own checkpoint waits for 64 MB of log.
+		q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(16384)&_txlock=immediate"
 		if s.db, err = sql.Open("sqlite", "file:"+path+q); err != nil {
 			return nil, err
 		}
