@@ -2,8 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -155,12 +155,10 @@ func (t *tx) refuseInconsistent(account string, events []seatkeeper.UsageEvent) 
 	const chunk = 3000
 	for lo := 0; lo < len(ids); lo += chunk {
 		part := ids[lo:min(lo+chunk, len(ids))]
-		in, args := "IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+")", []any{account}
-		for _, id := range part {
-			args = append(args, id)
-		}
-		if t.s.postgres {
-			in, args = "= ANY(?::text[])", []any{account, part}
+		in, args := "= ANY(?::text[])", []any{account, part}
+		if !t.s.postgres {
+			js, _ := json.Marshal(part)
+			in, args = "IN (SELECT value FROM json_each(?))", []any{account, string(js)}
 		}
 		rows, err := t.query(`SELECT id FROM sessions WHERE account = ? AND id `+in, args...)
 		if err != nil {

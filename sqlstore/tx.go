@@ -104,17 +104,20 @@ func (t *tx) queue(q string, args ...any) error {
 // maxPrepared bounds the prepared statements kept. A statement with a
 // variable number of rows is kept only for a few rows: small batches come
 // at low rates, where preparing is most of a batch's cost, and large ones
-// would be many statements each run once.
+// would be many statements each run once. Any other list of values long
+// enough to vary (more than maxPreparedArgs placeholders) is not kept
+// either: the cache is never emptied, and such statements would fill it.
 const (
 	maxPrepared     = 256
 	maxPreparedRows = 4
+	maxPreparedArgs = 64
 )
 
 // prepared returns a prepared statement for q on SQLite, where preparing
 // is a large part of a small statement's cost; nil on PostgreSQL, whose
 // driver keeps its own statement cache.
 func (s *Store) prepared(ctx context.Context, q string) *sql.Stmt {
-	if s.postgres || strings.Count(q, "), (") >= maxPreparedRows {
+	if s.postgres || strings.Count(q, "), (") >= maxPreparedRows || strings.Count(q, "?") > maxPreparedArgs {
 		return nil // PostgreSQL caches its own; see maxPrepared
 	}
 	s.stmtMu.Lock()
