@@ -9,16 +9,17 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/sqlstore"
 )
 
 // Schema gives a run on PostgreSQL a schema of its own, which drop
 // removes: every run starts from empty tables, whatever earlier runs left
 // in the database (where autovacuum is off, as on this machine, their dead
 // rows slowed every later run). The schema is set in the DSN's options,
-// which pgx, psql and pgbench all pass to the server. On SQLite (dsn "")
-// there is nothing to do.
+// which pgx, psql and pgbench all pass to the server. On SQLite there is
+// nothing to do.
 func Schema(ctx context.Context, dsn string) (string, func(), error) {
-	if dsn == "" {
+	if _, sqlite := sqlstore.SQLitePath(dsn, ""); sqlite {
 		return dsn, func() {}, nil
 	}
 	u, err := url.Parse(dsn)
@@ -42,6 +43,6 @@ func Schema(ctx context.Context, dsn string) (string, func(), error) {
 	}
 	q := u.Query()
 	q.Set("options", strings.TrimSpace(q.Get("options")+" -csearch_path="+schema))
-	u.RawQuery = q.Encode()
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // libpq reads no '+' as a space
 	return u.String(), drop, nil
 }

@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"database/sql"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -20,7 +21,15 @@ func TestSchemaIsTheRunsOwn(t *testing.T) {
 		t.Skip("PostgreSQL tests skipped: set " + sqlstoretest.EnvPostgres)
 	}
 	ctx := context.Background()
-	dsn, drop, err := bench.Schema(ctx, base)
+	// The DSN's own options are kept, beside the schema.
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("options", "-c statement_timeout=61000")
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	dsn, drop, err := bench.Schema(ctx, u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,11 +51,18 @@ func TestSchemaIsTheRunsOwn(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "CREATE TABLE t (x int)"); err != nil {
 		t.Fatal(err)
 	}
+	var timeout string
+	if err := db.QueryRowContext(ctx, "SHOW statement_timeout").Scan(&timeout); err != nil || timeout != "61s" {
+		t.Errorf("statement_timeout = %q, %v; want the DSN's 61s", timeout, err)
+	}
 	if _, err := exec.LookPath("psql"); err == nil {
-		out, err := exec.Command("psql", dsn, "-Atc", "SELECT current_schema()").CombinedOutput()
-		if err != nil || strings.TrimSpace(string(out)) != schema {
-			t.Errorf("psql's schema: %q, %v; want %q", out, err, schema)
+		out, err := exec.Command("psql", dsn, "-Atc", "SELECT current_schema(), current_setting('statement_timeout')").CombinedOutput()
+		if want := schema + "|61s"; err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("psql: %q, %v; want %q", out, err, want)
 		}
+	}
+	if d, _, _ := bench.Schema(ctx, ""); d != "" {
+		t.Errorf("SQLite's DSN became %q", d)
 	}
 	drop()
 	dropped = true

@@ -22,28 +22,29 @@ import (
 // and the commit's checkpoint has little left to copy.
 type checkpointer struct {
 	kick chan struct{}
-	stop chan struct{}
+	stop context.CancelFunc // interrupts a checkpoint too
 	done chan struct{}
 }
 
 const checkpointEvery = 200 * time.Millisecond
 
 func (s *Store) startCheckpointer() {
-	c := &checkpointer{kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	ctx, stop := context.WithCancel(context.Background())
+	c := &checkpointer{kick: make(chan struct{}, 1), stop: stop, done: make(chan struct{})}
 	s.ckpt = c
 	go func() {
 		defer close(c.done)
 		for {
 			select {
-			case <-c.stop:
+			case <-ctx.Done():
 				return
 			case <-c.kick:
 			}
 			// An error (another process of the same file checkpointing
 			// at the same moment) leaves the log to the next kick.
-			s.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+			s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 			select {
-			case <-c.stop:
+			case <-ctx.Done():
 				return
 			case <-time.After(checkpointEvery):
 			}
@@ -61,11 +62,12 @@ func (s *Store) committed() {
 	}
 }
 
-// stopCheckpointer waits for a running checkpoint; closing the last
-// connection then checkpoints what is left, as SQLite always does.
+// stopCheckpointer interrupts a running checkpoint (what it copied
+// stays copied); closing the last connection then checkpoints what is
+// left, as SQLite always does.
 func (s *Store) stopCheckpointer() {
 	if s.ckpt != nil {
-		close(s.ckpt.stop)
+		s.ckpt.stop()
 		<-s.ckpt.done
 	}
 }
