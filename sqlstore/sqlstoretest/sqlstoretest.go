@@ -5,10 +5,6 @@ package sqlstoretest
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"math/rand/v2"
-	"net/url"
 	"os"
 	"testing"
 
@@ -27,27 +23,12 @@ func PostgresDSN(tb testing.TB) string {
 	if base == "" {
 		tb.Skip("PostgreSQL tests skipped: set " + EnvPostgres + " to a DSN, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	}
-	schema := fmt.Sprintf("t_%d", rand.Uint64())
-	admin, err := sql.Open("pgx", base)
+	dsn, drop, err := sqlstore.NewSchema(context.Background(), base, "t_")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		tb.Fatalf("create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	tb.Cleanup(drop)
+	return dsn
 }
 
 // Open opens a fresh store: SQLite when dsn is "", else the DSN. It is
