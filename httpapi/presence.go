@@ -69,13 +69,18 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, sess)
 }
 
+// endSession signs a session out: 204, also when it had already ended
+// (SPEC §4.4), so that a client signing out after its session timed out,
+// or repeating a sign-out whose answer it lost, is not told of an error.
+// Ending it again changes nothing: the ledger keeps its first end.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	ids, err := pathIDs(r, "account", "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.Store.EndSession(r.Context(), actorOf(r), ids[0], ids[1]); err != nil {
+	err = s.Store.EndSession(r.Context(), actorOf(r), ids[0], ids[1])
+	if err != nil && seatkeeper.ErrorCode(err) != seatkeeper.ESessionEnded {
 		s.fail(w, r, err)
 		return
 	}

@@ -7,6 +7,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -210,13 +211,36 @@ func TestAPI_R4_PoolCap(t *testing.T) {
 			}
 			poolExhausted(t, e.signIn(e.Operator, "acme", users[4], "work_session"), 3, 3, "essentials")
 		})
-		t.Run("ended_session_is_session_ended", func(t *testing.T) {
+		t.Run("ended_session", func(t *testing.T) {
+			// Signing out again answers 204 as SPEC §4.4 lists, and changes
+			// nothing: the ledger keeps the one end; a heartbeat is told
+			// session_ended.
 			e := e.withT(t)
 			id := sessions[users[1]].ID
 			before := e.state("acme")
-			wantProblem(t, e.do(e.Operator, "DELETE", "/v1/accounts/acme/sessions/"+id, nil), 404, "session_ended")
+			ledger := func() []seatkeeper.UsageEvent {
+				events, err := e.Store.UsageEvents(context.Background(), "acme", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return events
+			}
+			events := ledger()
+			ends := 0
+			for _, ev := range events {
+				if ev.Type == seatkeeper.EventPresenceEnd && ev.Session == id {
+					ends++
+				}
+			}
+			if ends != 1 {
+				t.Fatalf("the ledger has %d ends of %s before the repeat, want 1", ends, id)
+			}
+			e.must(204, "DELETE", "/v1/accounts/acme/sessions/"+id, nil)
 			wantProblem(t, e.do(e.Operator, "POST", "/v1/accounts/acme/sessions/"+id+"/heartbeat", nil), 404, "session_ended")
 			e.sameState("acme", before)
+			if after := ledger(); !reflect.DeepEqual(after, events) {
+				t.Errorf("the ledger changed: %d events before, %d after", len(events), len(after))
+			}
 		})
 		t.Run("unknown_session_is_not_found", func(t *testing.T) {
 			e := e.withT(t)
