@@ -89,6 +89,9 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 		if err := t.insertImported(account, events); err != nil {
 			return err
 		}
+		if err := t.endDeactivated(account, events); err != nil {
+			return err
+		}
 		return t.audit(account, by, "usage.import", account, map[string]int{"events": len(events)})
 	})
 	if err != nil {
@@ -113,6 +116,63 @@ func (t *tx) insertImported(account string, events []seatkeeper.UsageEvent) erro
 		}
 	}
 	return t.syncPresences(rows)
+}
+
+// endDeactivated ends, in the ledger, the imported presences that a
+// batch's user.deactivate events end, as a live deactivation ends a user's
+// live presences (R3): each presence of a deactivated user still open once
+// the batch is in, started before one of the user's deactivations in the
+// batch, ends at the first of them after its start. Its end is imported
+// with the batch. Sessions of the presence API are not the import's to end.
+func (t *tx) endDeactivated(account string, events []seatkeeper.UsageEvent) error {
+	offs := map[string][]time.Time{}
+	var users []string
+	for _, e := range events {
+		if e.Type == seatkeeper.EventUserDeactivate {
+			if offs[e.User] == nil {
+				users = append(users, e.User)
+			}
+			offs[e.User] = append(offs[e.User], e.At)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	in, list := t.inList(users)
+	// Its kind is its start's, found by the ledger's index on time.
+	rows, err := t.query(`SELECT u.user_id, p.license, p.session, p.started_at,
+			coalesce((SELECT e.kind FROM usage_events e WHERE e.account = p.account AND e.at = p.started_at
+				AND e.type = 'presence.start' AND e.session = p.session AND e.license = p.license LIMIT 1), '')
+		FROM presences p JOIN user_keys u ON u.account = p.account AND u.key = p.user_key
+		WHERE p.account = ? AND u.user_id `+in+` AND p.ended_at IS NULL AND p.started_at IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = p.session AND s.account = p.account)
+		ORDER BY u.user_id, p.license, p.session`, account, list)
+	if err != nil {
+		return err
+	}
+	var ends []seatkeeper.UsageEvent
+	for rows.Next() {
+		var e seatkeeper.UsageEvent
+		var started int64
+		if err := rows.Scan(&e.User, &e.License, &e.Session, &started, &e.Kind); err != nil {
+			rows.Close()
+			return err
+		}
+		for _, at := range offs[e.User] {
+			if at.After(fromMicros(started)) && (e.At.IsZero() || at.Before(e.At)) {
+				e.At = at
+			}
+		}
+		if !e.At.IsZero() {
+			e.Type = seatkeeper.EventPresenceEnd
+			ends = append(ends, e)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ends) == 0 {
+		return err
+	}
+	return t.insertImported(account, ends)
 }
 
 // refuseInconsistent refuses a batch whose presence events contradict
@@ -155,12 +215,8 @@ func (t *tx) refuseInconsistent(account string, events []seatkeeper.UsageEvent) 
 	const chunk = 3000
 	for lo := 0; lo < len(ids); lo += chunk {
 		part := ids[lo:min(lo+chunk, len(ids))]
-		in, args := "= ANY(?::text[])", []any{account, part}
-		if !t.s.postgres {
-			js, _ := json.Marshal(part)
-			in, args = "IN (SELECT value FROM json_each(?))", []any{account, string(js)}
-		}
-		rows, err := t.query(`SELECT id FROM sessions WHERE account = ? AND id `+in, args...)
+		in, list := t.inList(part)
+		rows, err := t.query(`SELECT id FROM sessions WHERE account = ? AND id `+in, account, list)
 		if err != nil {
 			return err
 		}
@@ -186,4 +242,15 @@ func (t *tx) refuseInconsistent(account string, events []seatkeeper.UsageEvent) 
 		return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "events contradict each other or the presence API; none were imported", Fields: fields}
 	}
 	return nil
+}
+
+// inList is a condition "is one of these", one placeholder whatever their
+// number (so one prepared statement serves every list), and its argument:
+// an array on PostgreSQL, a JSON array on SQLite.
+func (t *tx) inList(values []string) (cond string, arg any) {
+	if t.s.postgres {
+		return "= ANY(?::text[])", values
+	}
+	js, _ := json.Marshal(values)
+	return "IN (SELECT value FROM json_each(?))", string(js)
 }
