@@ -499,6 +499,7 @@ func TestAPI_UsageImportValidation(t *testing.T) {
 			{"no_session", []usageEvent{with("session", nil)}, []string{"events[0].session"}, ""},
 			{"assignment_without_license", []usageEvent{assignment}, []string{"events[0].license"}, ""},
 			{"presence_without_license", []usageEvent{with("license", nil)}, []string{"events[0].license"}, ""},
+			{"user_event_with_license", []usageEvent{{"type": "user.deactivate", "user": "ann", "license": "essentials", "at": at}}, []string{"events[0].license"}, ""},
 			{"one_session_two_users", []usageEvent{good, with("user", "bob")}, []string{"events[1].session"}, ""},
 			{"bad_license_id", []usageEvent{with("license", "a b")}, []string{"events[0].license"}, ""},
 			{"several", []usageEvent{with("kind", "x"), good, with("type", "y")}, []string{"events[0].kind", "events[2].type"}, ""},

@@ -59,6 +59,10 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 			if e.License == "" {
 				bad(i, "license", "assignment events name their license")
 			}
+		case seatkeeper.EventUserActivate, seatkeeper.EventUserDeactivate:
+			if e.License != "" {
+				bad(i, "license", "user events name no license: a user is activated or deactivated as a whole")
+			}
 		}
 		if e.License != "" && !IDPattern.MatchString(e.License) {
 			bad(i, "license", "must match [A-Za-z0-9._@:-]{1,128}")
@@ -89,9 +93,6 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 		if err := t.insertImported(account, events); err != nil {
 			return err
 		}
-		if err := t.endDeactivated(account, events); err != nil {
-			return err
-		}
 		return t.audit(account, by, "usage.import", account, map[string]int{"events": len(events)})
 	})
 	if err != nil {
@@ -116,63 +117,6 @@ func (t *tx) insertImported(account string, events []seatkeeper.UsageEvent) erro
 		}
 	}
 	return t.syncPresences(rows)
-}
-
-// endDeactivated ends, in the ledger, the imported presences that a
-// batch's user.deactivate events end, as a live deactivation ends a user's
-// live presences (R3): each presence of a deactivated user still open once
-// the batch is in, started before one of the user's deactivations in the
-// batch, ends at the first of them after its start. Its end is imported
-// with the batch. Sessions of the presence API are not the import's to end.
-func (t *tx) endDeactivated(account string, events []seatkeeper.UsageEvent) error {
-	offs := map[string][]time.Time{}
-	var users []string
-	for _, e := range events {
-		if e.Type == seatkeeper.EventUserDeactivate {
-			if offs[e.User] == nil {
-				users = append(users, e.User)
-			}
-			offs[e.User] = append(offs[e.User], e.At)
-		}
-	}
-	if len(users) == 0 {
-		return nil
-	}
-	in, list := t.inList(users)
-	// Its kind is its start's, found by the ledger's index on time.
-	rows, err := t.query(`SELECT u.user_id, p.license, p.session, p.started_at,
-			coalesce((SELECT e.kind FROM usage_events e WHERE e.account = p.account AND e.at = p.started_at
-				AND e.type = 'presence.start' AND e.session = p.session AND e.license = p.license LIMIT 1), '')
-		FROM presences p JOIN user_keys u ON u.account = p.account AND u.key = p.user_key
-		WHERE p.account = ? AND u.user_id `+in+` AND p.ended_at IS NULL AND p.started_at IS NOT NULL
-			AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = p.session AND s.account = p.account)
-		ORDER BY u.user_id, p.license, p.session`, account, list)
-	if err != nil {
-		return err
-	}
-	var ends []seatkeeper.UsageEvent
-	for rows.Next() {
-		var e seatkeeper.UsageEvent
-		var started int64
-		if err := rows.Scan(&e.User, &e.License, &e.Session, &started, &e.Kind); err != nil {
-			rows.Close()
-			return err
-		}
-		for _, at := range offs[e.User] {
-			if at.After(fromMicros(started)) && (e.At.IsZero() || at.Before(e.At)) {
-				e.At = at
-			}
-		}
-		if !e.At.IsZero() {
-			e.Type = seatkeeper.EventPresenceEnd
-			ends = append(ends, e)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(ends) == 0 {
-		return err
-	}
-	return t.insertImported(account, ends)
 }
 
 // refuseInconsistent refuses a batch whose presence events contradict

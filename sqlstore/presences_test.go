@@ -109,13 +109,14 @@ func TestPresencesFollowTheLedger(t *testing.T) {
 	})
 }
 
-// TestImportedDeactivationEndsPresences (R3, §4.5): an imported
-// user.deactivate ends that user's imported presences still open, at the
-// deactivation (the first one after the presence's start), as a live
-// deactivation ends live ones; presences ended later, started after it, of
-// other users or of the presence API are left as they are. Sending the
-// batch again changes nothing.
-func TestImportedDeactivationEndsPresences(t *testing.T) {
+// TestMeteringCountsActiveUsers (R3, §4.5): metering counts a user only
+// while active, as the presence API would have it. A deactivation ends the
+// user's presences — open ones, ones the ledger ends later, imported in
+// any order — and frees their seats; a presence or an assignment begun
+// while the user was inactive counts from the next activation on (a
+// presence) or not at all (a seat, which must be assigned again). A live
+// deactivation ends the imported presences too.
+func TestMeteringCountsActiveUsers(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		day := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)
@@ -123,15 +124,13 @@ func TestImportedDeactivationEndsPresences(t *testing.T) {
 		clock := at(20, 0)
 		s.Now = func() time.Time { return clock }
 		mustAccount(t, s, "acme", "contact-center")
-		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 1000,
-			StartsAt: day.AddDate(0, -1, 0)}); err != nil {
-			t.Fatal(err)
-		}
-		mustUser(t, s, "acme", "u6")
-		mustAssign(t, s, "acme", "u6", "essentials")
-		live, _, err := s.StartSession(ctx, operator, "acme", "u6", "work_session", "", "")
-		if err != nil {
-			t.Fatal(err)
+		for _, sub := range []seatkeeper.Subscription{
+			{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 1000, StartsAt: day.AddDate(0, -1, 0)},
+			{Account: "acme", License: "qm", Model: "named", Enforcement: "commit", Quantity: 1, StartsAt: day.AddDate(0, -1, 0)},
+		} {
+			if _, _, err := s.PutSubscription(ctx, operator, sub); err != nil {
+				t.Fatal(err)
+			}
 		}
 		ev := func(typ, user, session string, t time.Time) seatkeeper.UsageEvent {
 			e := seatkeeper.UsageEvent{Type: typ, User: user, At: t}
@@ -140,49 +139,69 @@ func TestImportedDeactivationEndsPresences(t *testing.T) {
 			}
 			return e
 		}
-		first := []seatkeeper.UsageEvent{
-			ev("presence.start", "u1", "s1", at(8, 0)),
-			ev("presence.start", "u2", "s2", at(8, 0)), ev("presence.end", "u2", "s2", at(12, 0)),
+		seat := func(typ, user string, t time.Time) seatkeeper.UsageEvent {
+			return seatkeeper.UsageEvent{Type: typ, User: user, License: "qm", At: t}
+		}
+		batches := [][]seatkeeper.UsageEvent{{
+			ev("user.deactivate", "u7", "", at(10, 0)), // before u7's presence is imported
+			seat("assignment.add", "n1", at(8, 0)), seat("assignment.add", "n2", at(8, 0)),
+			ev("user.deactivate", "n2", "", at(9, 0)), ev("user.activate", "n2", "", at(10, 0)), // n2's seat is freed for good
+			ev("user.deactivate", "n3", "", at(7, 0)), seat("assignment.add", "n3", at(8, 0)), // n3 inactive: no seat
+		}, {
+			ev("presence.start", "u1", "s1", at(8, 0)), ev("user.deactivate", "u1", "", at(10, 0)),
+			ev("presence.start", "u2", "s2", at(8, 0)), ev("presence.end", "u2", "s2", at(12, 0)), ev("user.deactivate", "u2", "", at(10, 0)),
 			ev("presence.start", "u3", "s3", at(8, 0)),
-			ev("presence.start", "u5", "s5", at(8, 0)),
-		}
-		second := []seatkeeper.UsageEvent{
-			ev("user.deactivate", "u1", "", at(10, 0)),
-			ev("user.deactivate", "u2", "", at(10, 0)), // s2 ended later: left as it is
 			ev("user.deactivate", "u4", "", at(11, 0)), ev("presence.start", "u4", "s4", at(9, 0)), ev("user.deactivate", "u4", "", at(9, 30)),
-			ev("user.deactivate", "u5", "", at(7, 0)),  // before s5 started
-			ev("user.deactivate", "u6", "", at(19, 0)), // the presence API's session is not the import's
-		}
-		for _, batch := range [][]seatkeeper.UsageEvent{first, second, second} {
+			ev("user.deactivate", "u5", "", at(7, 0)), ev("presence.start", "u5", "s5", at(8, 0)), // inactive throughout
+			ev("presence.start", "u7", "s7", at(8, 0)), ev("presence.end", "u7", "s7", at(12, 0)),
+			ev("presence.start", "u8", "s8", at(8, 0)),
+			ev("user.deactivate", "u9", "", at(7, 0)), ev("presence.start", "u9", "s9", at(8, 0)), ev("presence.end", "u9", "s9", at(12, 0)),
+			ev("user.activate", "u9", "", at(9, 0)),
+		}}
+		batches = append(batches, batches[1]) // sent again: nothing changes
+		for _, batch := range batches {
 			if _, err := s.ImportEvents(ctx, operator, "acme", batch); err != nil {
 				t.Fatal(err)
 			}
 		}
-		ledger, err := s.UsageEvents(ctx, "acme", day, day.AddDate(0, 0, 1))
+		// u8 is deactivated through the API, at 20:00.
+		mustUser(t, s, "acme", "u8")
+		if _, _, err := s.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: "u8", Active: false}); err != nil {
+			t.Fatal(err)
+		}
+		clock = at(21, 0)
+		for _, c := range []struct {
+			h, m, want int
+			who        string
+		}{
+			{8, 30, 5, "u1 u2 u3 u7 u8"},
+			{9, 15, 7, "u1 u2 u3 u4 u7 u8 u9"},
+			{9, 45, 6, "u1 u2 u3 u7 u8 u9"},
+			{10, 30, 3, "u3 u8 u9"},
+			{20, 30, 1, "u3"},
+		} {
+			rows, err := s.LicenseUsage(ctx, "acme", at(c.h, c.m), at(c.h, c.m+1), time.Minute, "essentials")
+			if err != nil || len(rows) != 1 || rows[0].Peak != c.want {
+				t.Errorf("signed in at %02d:%02d: %+v, %v; want %d (%s)", c.h, c.m, rows, err, c.want, c.who)
+			}
+		}
+		for _, c := range []struct {
+			h, m, want int
+			who        string
+		}{{8, 30, 2, "n1 n2"}, {9, 30, 1, "n1"}, {10, 30, 1, "n1"}} {
+			rows, err := s.LicenseUsage(ctx, "acme", at(c.h, c.m), at(c.h, c.m+1), time.Minute, "qm")
+			if err != nil || len(rows) != 1 || rows[0].Peak != c.want {
+				t.Errorf("qm seats held at %02d:%02d: %+v, %v; want %d (%s)", c.h, c.m, rows, err, c.want, c.who)
+			}
+		}
+		usage, err := s.MonthlyUsage(ctx, "acme", "2026-10", "2026-10")
 		if err != nil {
 			t.Fatal(err)
 		}
-		ends := map[string][]string{}
-		for _, e := range ledger {
-			if e.Type == "presence.end" {
-				ends[e.Session] = append(ends[e.Session], e.At.Format("15:04")+" "+e.User+" "+e.License+" "+e.Kind)
+		for _, u := range usage {
+			if u.License == "qm" && (u.Used != 2 || u.Uncommitted != 1) {
+				t.Errorf("October's qm: %+v, want used 2 (n1 and n2 at 08:00), 1 uncommitted", u)
 			}
-		}
-		want := map[string][]string{
-			"s1": {"10:00 u1 essentials portal"},
-			"s2": {"12:00 u2 essentials portal"},
-			"s4": {"09:30 u4 essentials portal"},
-		}
-		if fmt.Sprint(ends) != fmt.Sprint(want) {
-			t.Errorf("presence ends in the ledger: %v, want %v", ends, want)
-		}
-		if got, err := s.Sessions(ctx, "acme", "u6"); err != nil || len(got) != 1 || got[0].ID != live.ID {
-			t.Errorf("u6's live sessions: %v, %v; want %s still live", got, err, live.ID)
-		}
-		// Metering reads it so: at 10:30, u2, u3 and u5 are signed in.
-		rows, err := s.LicenseUsage(ctx, "acme", at(10, 30), at(10, 31), time.Minute, "essentials")
-		if err != nil || len(rows) != 1 || rows[0].Peak != 3 {
-			t.Errorf("report at 10:30: %+v, %v; want a peak of 3", rows, err)
 		}
 	})
 }

@@ -114,33 +114,54 @@ func (t *tx) seatIntervals(account, license string, hi time.Time) ([]metering.In
 	}
 	type event struct {
 		id, at int64
-		add    bool
+		typ    string
 		user   string
 	}
 	var events []event
 	for rows.Next() {
 		var e event
-		var typ string
-		if err := rows.Scan(&e.id, &typ, &e.user, &e.at); err != nil {
+		if err := rows.Scan(&e.id, &e.typ, &e.user, &e.at); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		e.add = typ == seatkeeper.EventAssignmentAdd
 		events = append(events, e)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	// R3: an inactive user holds no seat, and a deactivation frees every
+	// seat the user held. A live deactivation records the seats' removal
+	// as well, and a reactivation those that come back; an import may not.
+	ts, err := t.toggles(account, hi)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range ts {
+		e := event{id: x.id, at: x.at, user: x.user, typ: seatkeeper.EventUserDeactivate}
+		if x.active {
+			e.typ = seatkeeper.EventUserActivate
+		}
+		events = append(events, e)
+	}
 	slices.SortFunc(events, func(a, b event) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id)) })
-	open := map[string]int64{}
+	open, inactive := map[string]int64{}, map[string]bool{}
 	var out []metering.Interval
 	for _, e := range events {
 		start, held := open[e.user]
-		switch {
-		case e.add && !held:
-			open[e.user] = e.at
-		case !e.add && held:
+		switch e.typ {
+		case seatkeeper.EventAssignmentAdd:
+			if !held && !inactive[e.user] {
+				open[e.user] = e.at
+			}
+			continue
+		case seatkeeper.EventUserActivate:
+			delete(inactive, e.user)
+			continue
+		case seatkeeper.EventUserDeactivate:
+			inactive[e.user] = true
+		}
+		if held { // a removal or a deactivation
 			out = append(out, metering.Interval{User: e.user, Start: fromMicros(start), End: fromMicros(e.at)})
 			delete(open, e.user)
 		}
@@ -149,6 +170,74 @@ func (t *tx) seatIntervals(account, license string, hi time.Time) ([]metering.In
 		out = append(out, metering.Interval{User: user, Start: fromMicros(start)}) // still held at hi
 	}
 	return out, nil
+}
+
+// toggle is a user.activate or user.deactivate of the ledger: its id, its
+// user (and the user's key in presences, -1 if they have none), its time,
+// and whether the user is active from then on.
+type toggle struct {
+	id      int64
+	user    string
+	key, at int64
+	active  bool
+}
+
+// toggles reads the account's user activations and deactivations before
+// hi, in the ledger's order. Metering counts users while they are active
+// (R3): a user is active until a deactivation, and the presences and seats
+// the ledger leaves open past one end there.
+func (t *tx) toggles(account string, hi time.Time) ([]toggle, error) {
+	rows, err := t.query(`SELECT e.id, e.type, e.user_id, coalesce(k.key, -1), e.at FROM usage_events e
+		LEFT JOIN user_keys k ON k.account = e.account AND k.user_id = e.user_id
+		WHERE e.account = ? AND e.license = '' AND e.type IN (?, ?) AND `+notPresence+` AND e.at < ?`,
+		account, seatkeeper.EventUserActivate, seatkeeper.EventUserDeactivate, micros(hi))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []toggle
+	for rows.Next() {
+		var x toggle
+		var typ string
+		if err := rows.Scan(&x.id, &typ, &x.user, &x.key, &x.at); err != nil {
+			return nil, err
+		}
+		x.active = typ == seatkeeper.EventUserActivate
+		out = append(out, x)
+	}
+	slices.SortFunc(out, func(a, b toggle) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id)) })
+	return out, rows.Err()
+}
+
+// activeSpan is the part of a presence [start, end) that counts, given its
+// user's toggles (in order): from its start, or the first activation after
+// it if the user was inactive then, to the first deactivation after that,
+// or its end — as the presence API would have it, where an inactive user
+// cannot sign in and a deactivation ends the user's presences (R3). ok is
+// false if nothing counts.
+func activeSpan(ts []toggle, start, end int64) (from, to int64, ok bool) {
+	// The first toggle after start; the one before it says whether the
+	// user is active at start.
+	i := sort.Search(len(ts), func(i int) bool { return ts[i].at > start })
+	from = start
+	if i > 0 && !ts[i-1].active {
+		for i < len(ts) && !ts[i].active {
+			i++
+		}
+		if i == len(ts) {
+			return 0, 0, false
+		}
+		from = ts[i].at
+		i++
+	}
+	to = end
+	for ; i < len(ts); i++ { // the toggles after the one it counts from
+		if !ts[i].active {
+			to = min(to, ts[i].at)
+			break
+		}
+	}
+	return from, to, from < to
 }
 
 // quantities reads the subscription's quantity over time from the ledger's
@@ -217,6 +306,21 @@ const longPresence = 24 * time.Hour
 // were no faster there, and each holds a connection and its page cache.
 func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi time.Time) (*metering.Presences, []time.Time, error) {
 	from, now := lo.Add(-longPresence), micros(s.Now())
+	var toggles map[int64][]toggle // by user key
+	if err := s.read(ctx, func(t *tx) error {
+		ts, err := t.toggles(account, hi)
+		for _, x := range ts {
+			if x.key >= 0 {
+				if toggles == nil {
+					toggles = map[int64][]toggle{}
+				}
+				toggles[x.key] = append(toggles[x.key], x)
+			}
+		}
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
 	const parts = 2
 	res := make([]metering.Presences, parts+1)
 	errs := make([]error, parts+1)
@@ -228,12 +332,12 @@ func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi
 			defer wg.Done()
 			errs[i] = s.read(ctx, func(t *tx) error {
 				if i == parts { // open presences, and long ones, begun before from
-					err := t.presenceRows(&res[i], now, `SELECT user_key, started_at, 0 FROM presences
+					err := t.presenceRows(&res[i], now, toggles, `SELECT user_key, started_at, 0 FROM presences
 						WHERE account = ? AND license = ? AND ended_at IS NULL AND started_at < ?`, account, license, micros(from))
 					if err != nil {
 						return err
 					}
-					return t.presenceRows(&res[i], now, `SELECT user_key, started_at, ended_at FROM presences
+					return t.presenceRows(&res[i], now, toggles, `SELECT user_key, started_at, ended_at FROM presences
 						WHERE account = ? AND license = ? AND ended_at - started_at > 86400000000 AND started_at < ? AND ended_at >= ?`,
 						account, license, micros(from), micros(lo))
 				}
@@ -241,7 +345,7 @@ func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi
 				if i == parts-1 {
 					b = hi
 				}
-				return t.presenceRows(&res[i], now, `SELECT user_key, started_at, coalesce(ended_at, 0) FROM presences
+				return t.presenceRows(&res[i], now, toggles, `SELECT user_key, started_at, coalesce(ended_at, 0) FROM presences
 					WHERE account = ? AND license = ? AND started_at >= ? AND started_at < ? AND (ended_at IS NULL OR ended_at >= ?)`,
 					account, license, micros(a), micros(b), micros(lo))
 			})
@@ -271,8 +375,9 @@ func (s *Store) presencesIn(ctx context.Context, account, license string, lo, hi
 // p. A presence still open, or imported with an end still to come, has
 // lasted until now, and no further: what has not happened yet is not usage
 // (an open one would otherwise count as signed in for the rest of the
-// report, and bill an overage at once).
-func (t *tx) presenceRows(p *metering.Presences, now int64, q string, args ...any) error {
+// report, and bill an overage at once). Of a presence of a user who was
+// inactive in it, only its activeSpan counts (toggles: by user key).
+func (t *tx) presenceRows(p *metering.Presences, now int64, toggles map[int64][]toggle, q string, args ...any) error {
 	rows, err := t.query(q, args...)
 	if err != nil {
 		return err
@@ -288,6 +393,12 @@ func (t *tx) presenceRows(p *metering.Presences, now int64, q string, args ...an
 		}
 		if end == 0 || end > now {
 			end = now
+		}
+		if ts := toggles[user]; ts != nil {
+			var ok bool
+			if start, end, ok = activeSpan(ts, start, end); !ok {
+				continue
+			}
 		}
 		p.Add(user, fromMicros(start), fromMicros(end))
 	}
