@@ -51,8 +51,12 @@ func NewAccount(cat *catalog.Catalog, in AccountInput) (*Account, error) {
 		if !ok {
 			return nil, seatkeeper.Errorf(seatkeeper.EInvalid, "catalog %s has no license %q", cat.Name, s.License)
 		}
-		if s.Quantity <= 0 {
-			continue // a subscription of nothing entitles nothing
+		if s.Quantity <= 0 && s.Model != catalog.ModelConcurrent && !s.Commit {
+			// Named seats, none of them: nothing to hold. A pool of no
+			// quantity still has its members, unlimited (R2), and may
+			// admit its overage allowance (R4); a commitment of none has
+			// every seat uncommitted (R14).
+			continue
 		}
 		a.subs[lic.Index] = s
 		a.subscribed.Set(lic.Index)

@@ -114,6 +114,9 @@ func TestBadInput_StrictJSON(t *testing.T) {
 			for _, c := range []struct{ name, method, path, body, field string }{
 				{"subscription_model", "PUT", "/v1/accounts/acme/subscriptions/essentials", `{"model":"leased","quantity":1}`, "model"},
 				{"subscription_negative_quantity", "PUT", "/v1/accounts/acme/subscriptions/essentials", `{"model":"named","quantity":-1}`, "quantity"},
+				// A price that would overflow a statement's amounts.
+				{"subscription_price_too_high", "PUT", "/v1/accounts/acme/subscriptions/essentials", `{"model":"named","quantity":2,"unit_price":9223372036854775807}`, "unit_price"},
+				{"subscription_overage_price_too_high", "PUT", "/v1/accounts/acme/subscriptions/essentials", `{"model":"concurrent","quantity":2,"overage_price":1000000001}`, "overage_price"},
 				{"subscription_currency", "PUT", "/v1/accounts/acme/subscriptions/essentials", `{"model":"named","quantity":1,"currency":"usd"}`, "currency"},
 				{"subscription_grace", "PUT", "/v1/accounts/acme/subscriptions/essentials", `{"model":"named","quantity":1,"grace_period":"25h"}`, "grace_period"},
 				{"subscription_ends_before_start", "PUT", "/v1/accounts/acme/subscriptions/essentials", `{"model":"named","quantity":1,"starts_at":"2026-01-02T00:00:00Z","ends_at":"2026-01-01T00:00:00Z"}`, "ends_at"},

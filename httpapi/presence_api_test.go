@@ -259,6 +259,36 @@ func TestAPI_R4_PoolCap(t *testing.T) {
 // full: in_use equal to the cap, as counted in the refusing transaction
 // (a regression: the count was once read outside it, and a refusal in a
 // batch of parallel sign-ins reported fewer users than the cap).
+// R2, R4: a pool of quantity 0 is still a pool: its members are
+// unlimited, it admits its overage allowance, and one of no allowance
+// either refuses every sign-in with pool_exhausted. A live pool may be
+// reduced to quantity 0: its members stay members.
+func TestAPI_R4_PoolOfNoQuantity(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		users := e.concurrentPool("acme", 0, 2, 4, "z") // every assignment 201
+		for _, u := range users[:2] {
+			e.startSession("acme", u, "work_session")
+		}
+		poolExhausted(t, e.signIn(e.Operator, "acme", users[2], "work_session"), 2, 2, "essentials")
+		if r := e.must(200, "GET", "/v1/accounts/acme/users/"+users[0]+"/check?feature=channel.voice", nil); !strings.Contains(string(r.Body), `"allowed":true`) {
+			t.Errorf("a signed-in member of a pool of quantity 0: %s, want allowed", r.Body)
+		}
+		var pools struct{ Items []seatkeeper.Pool }
+		e.must(200, "GET", "/v1/accounts/acme/pools", nil).JSON(t, &pools)
+		if len(pools.Items) != 1 || pools.Items[0].Quantity != 0 || pools.Items[0].Cap != 2 || pools.Items[0].InUse != 2 {
+			t.Errorf("pools: %+v, want quantity 0, cap 2, in_use 2", pools.Items)
+		}
+
+		// Another account's live pool of 3 reduced to 0, without allowance.
+		members := e.concurrentPool("beta", 3, 0, 3, "b")
+		e.startSession("beta", members[0], "work_session")
+		e.must(200, "PUT", "/v1/accounts/beta/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": 0})
+		e.must(200, "PUT", "/v1/accounts/beta/users/"+members[1]+"/licenses/essentials", nil) // still a member
+		poolExhausted(t, e.signIn(e.Operator, "beta", members[1], "work_session"), 1, 0, "essentials")
+		e.must(201, "PUT", "/v1/accounts/beta/users/"+e.newUsers("beta", "c", 1)[0]+"/licenses/essentials", nil)
+	})
+}
+
 func TestAPI_R4_ParallelSignIns(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		users := e.concurrentPool("acme", 2, 1, 24, "c")

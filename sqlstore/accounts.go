@@ -405,6 +405,10 @@ func (s *Store) Subscriptions(ctx context.Context, account string) ([]seatkeeper
 	return out, err
 }
 
+// MaxPrice is the highest unit or overage price, in minor units: 10
+// million of a currency's units per seat and month.
+const MaxPrice = 1_000_000_000
+
 func validateSubscription(sub *seatkeeper.Subscription, now time.Time) error {
 	var fields []seatkeeper.FieldError
 	bad := func(f, m string) { fields = append(fields, seatkeeper.FieldError{Field: f, Message: m}) }
@@ -456,11 +460,13 @@ func validateSubscription(sub *seatkeeper.Subscription, now time.Time) error {
 	if !currencyRe.MatchString(sub.Currency) {
 		bad("currency", "must be an ISO 4217 code such as USD")
 	}
-	if sub.UnitPrice < 0 {
-		bad("unit_price", "prices are whole minor units, not negative")
+	// Bounded so that no statement's amounts can overflow: 10,000,000
+	// seats for a year at the highest price is 1.2e17 minor units.
+	if sub.UnitPrice < 0 || sub.UnitPrice > MaxPrice {
+		bad("unit_price", "must be whole minor units from 0 to 1000000000")
 	}
-	if sub.OveragePrice < 0 {
-		bad("overage_price", "prices are whole minor units, not negative")
+	if sub.OveragePrice < 0 || sub.OveragePrice > MaxPrice {
+		bad("overage_price", "must be whole minor units from 0 to 1000000000")
 	}
 	if sub.EndsAt != nil && !sub.EndsAt.After(sub.StartsAt) {
 		bad("ends_at", "must be after starts_at")

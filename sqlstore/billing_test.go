@@ -55,6 +55,31 @@ func TestR14_HolidaySeason(t *testing.T) {
 	})
 }
 
+// TestR14_CommitmentOfNone: a commitment of 0 seats is pay as you go: users
+// may be given the license (no cap), and every seat used is uncommitted.
+func TestR14_CommitmentOfNone(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		mustAccount(t, s, "acme", "wfo")
+		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "qm", Model: "named", Enforcement: "commit", Quantity: 0,
+			StartsAt: s.Now().AddDate(0, -1, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []string{"ann", "bob"} {
+			mustUser(t, s, "acme", u)
+			mustAssign(t, s, "acme", u, "qm")
+		}
+		month := s.Now().UTC().Format("2006-01")
+		usage, err := s.MonthlyUsage(ctx, "acme", month, month)
+		if err != nil || len(usage) != 1 {
+			t.Fatalf("%v %+v", err, usage)
+		}
+		if u := usage[0]; u.Used != 2 || u.Committed != 0 || u.Uncommitted != 2 {
+			t.Errorf("%s: %+v, want used 2, committed 0, uncommitted 2", month, u)
+		}
+	})
+}
+
 // TestR7_MonthlyOverage: the shift change's billable overage in the month's
 // usage: 20 minutes over, none; 45 minutes, 5 seats.
 func TestR7_MonthlyOverage(t *testing.T) {
