@@ -501,6 +501,8 @@ func TestAPI_UsageImportValidation(t *testing.T) {
 			{"presence_without_license", []usageEvent{with("license", nil)}, []string{"events[0].license"}, ""},
 			{"user_event_with_license", []usageEvent{{"type": "user.deactivate", "user": "ann", "license": "essentials", "at": at}}, []string{"events[0].license"}, ""},
 			{"one_session_two_users", []usageEvent{good, with("user", "bob")}, []string{"events[1].session"}, ""},
+			{"one_session_two_pools", []usageEvent{good, with("license", "premium")}, []string{"events[1].license"}, ""},
+			{"one_session_two_kinds", []usageEvent{good, with("kind", "api")}, []string{"events[1].kind"}, ""},
 			{"bad_license_id", []usageEvent{with("license", "a b")}, []string{"events[0].license"}, ""},
 			{"several", []usageEvent{with("kind", "x"), good, with("type", "y")}, []string{"events[0].kind", "events[2].type"}, ""},
 			{"license_not_in_catalog", []usageEvent{good, with("license", "nope")}, nil, "nope"},

@@ -120,38 +120,42 @@ func (t *tx) insertImported(account string, events []seatkeeper.UsageEvent) erro
 }
 
 // refuseInconsistent refuses a batch whose presence events contradict
-// each other or the presence API: a session is one user's, and not one the
-// presence API started (imports are for presence tracked elsewhere).
-// (Repeats and any order are taken: a presence is its first start and its
-// last end, so a batch sent twice changes nothing, and an end may come
-// before its start.)
+// each other or the presence API: a session is one user's presence of one
+// kind in one pool, and not one the presence API started (imports are for
+// presence tracked elsewhere). (Repeats and any order are taken: a
+// presence is its first start and its last end, so a batch sent twice
+// changes nothing, and an end may come before its start. One that ends
+// before it starts counts nowhere.)
 func (t *tx) refuseInconsistent(account string, events []seatkeeper.UsageEvent) error {
-	type first struct {
-		i    int
-		user string
+	type session struct {
+		i                   int // its first event
+		user, license, kind string
 	}
-	sessions := map[[2]string]first{}
-	var order [][2]string
+	sessions := map[string]*session{}
 	var ids []string
 	var fields []seatkeeper.FieldError
-	bad := func(i int, m string) {
+	bad := func(i int, field, m string) {
 		if len(fields) < 100 {
-			fields = append(fields, seatkeeper.FieldError{Field: fmt.Sprintf("events[%d].session", i), Message: m})
+			fields = append(fields, seatkeeper.FieldError{Field: fmt.Sprintf("events[%d].%s", i, field), Message: m})
 		}
 	}
 	for i, e := range events {
 		if e.Type != seatkeeper.EventPresenceStart && e.Type != seatkeeper.EventPresenceEnd {
 			continue
 		}
-		k := [2]string{e.License, e.Session}
-		f, seen := sessions[k]
-		switch {
-		case !seen:
-			sessions[k] = first{i, e.User}
-			order = append(order, k)
+		f := sessions[e.Session]
+		if f == nil {
+			f = &session{i: i, user: e.User, license: e.License, kind: e.Kind}
+			sessions[e.Session] = f
 			ids = append(ids, e.Session)
+		}
+		switch {
 		case e.User != f.user:
-			bad(i, fmt.Sprintf("session %q is user %q's in event %d", e.Session, f.user, f.i))
+			bad(i, "session", fmt.Sprintf("session %q is user %q's in event %d", e.Session, f.user, f.i))
+		case e.License != f.license:
+			bad(i, "license", fmt.Sprintf("session %q is in the pool of %s in event %d", e.Session, f.license, f.i))
+		case e.Kind != f.kind:
+			bad(i, "kind", fmt.Sprintf("session %q is a %s in event %d", e.Session, f.kind, f.i))
 		}
 	}
 	// The sessions of the presence API, by their primary key.
@@ -177,9 +181,9 @@ func (t *tx) refuseInconsistent(account string, events []seatkeeper.UsageEvent) 
 			return err
 		}
 	}
-	for _, k := range order {
-		if live[k[1]] {
-			bad(sessions[k].i, fmt.Sprintf("session %q was started through the presence API; an import may not change it", k[1]))
+	for _, id := range ids {
+		if live[id] {
+			bad(sessions[id].i, "session", fmt.Sprintf("session %q was started through the presence API; an import may not change it", id))
 		}
 	}
 	if len(fields) > 0 {
