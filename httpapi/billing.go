@@ -21,7 +21,7 @@ func (s *Server) monthlyUsage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeTable(w, r, map[string]any{"items": rows},
+	writeTable(w, r, "billing-usage", map[string]any{"items": rows},
 		[]string{"month", "license", "model", "enforcement", "quantity", "peak", "sustained_peak", "used", "committed", "uncommitted", "overage"},
 		func(emit func(...string)) {
 			for _, u := range rows {
@@ -162,7 +162,7 @@ func (s *Server) writeStatements(w http.ResponseWriter, r *http.Request, sts []b
 	if one {
 		body = sts[0]
 	}
-	writeTable(w, r, body,
+	writeTable(w, r, "statements", body,
 		[]string{"statement_id", "period_start", "period_end", "currency", "license", "description", "service_month", "quantity", "unit_price", "amount", "kind"},
 		func(emit func(...string)) {
 			for _, st := range sts {

@@ -437,6 +437,8 @@ func TestAPI_R17_ReportBadQuery(t *testing.T) {
 			{"interval_2h", day + "&interval=2h", []string{"interval"}},
 			{"interval_60m", day + "&interval=60m", []string{"interval"}},
 			{"interval_upper_case", day + "&interval=1H", []string{"interval"}},
+			{"interval_empty", day + "&interval=", []string{"interval"}},
+			{"format_xml", day + "&format=xml", []string{"format"}},
 			{"too_many_intervals", "from=2026-01-01&to=" + reportDay + "&interval=1m", []string{"interval"}},
 			{"bad_license_id", day + "&license=a%20b", []string{"license"}},
 			{"everything", "from=x&to=y&interval=z&license=a%20b", []string{"from", "interval", "license", "to"}},

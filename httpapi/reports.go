@@ -42,7 +42,7 @@ func (s *Server) licenseUsage(w http.ResponseWriter, r *http.Request) {
 	var fields []seatkeeper.FieldError
 	interval, ok := reportIntervals[q.Get("interval")]
 	if !ok {
-		if q.Get("interval") != "" {
+		if q.Has("interval") { // given, even empty: not one of the four
 			fields = append(fields, seatkeeper.FieldError{Field: "interval", Message: "must be 1m, 15m, 1h or 1d"})
 		}
 		interval = time.Hour
@@ -85,10 +85,7 @@ func (s *Server) licenseUsage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if wantsCSV(r) {
-		w.Header().Set("Content-Disposition", `attachment; filename="license-usage.csv"`)
-	}
-	writeTable(w, r, map[string]any{"items": rows},
+	writeTable(w, r, "license-usage", map[string]any{"items": rows},
 		[]string{"interval_start", "license", "quantity", "allowance", "peak", "average", "sustained", "over_quantity", "sign_ins", "denied"},
 		func(emit func(...string)) {
 			for _, x := range rows {

@@ -64,7 +64,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeTable(w, r, map[string]any{"items": recs},
+	writeTable(w, r, "audit", map[string]any{"items": recs},
 		[]string{"id", "at", "token_id", "token_kind", "acting_user", "action", "target", "detail"},
 		func(emit func(...string)) {
 			for _, a := range recs {

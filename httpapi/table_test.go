@@ -1,0 +1,49 @@
+package httpapi
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/seatkeeper/seatkeeper"
+)
+
+// TestWantsCSV: ?format= decides, in any case, and refuses anything but
+// csv and json; otherwise Accept does, by q-value and then by the more
+// specific range, a tie and no preference being JSON (SPEC §4.7).
+func TestWantsCSV(t *testing.T) {
+	for _, c := range []struct {
+		query, accept string
+		csv           bool
+		code          string
+	}{
+		{"", "", false, ""},
+		{"", "text/csv", true, ""},
+		{"", "TEXT/CSV", true, ""},
+		{"", "text/csv; charset=utf-8", true, ""},
+		{"", "application/json", false, ""},
+		{"", "*/*", false, ""},
+		{"", "text/*", true, ""},
+		{"", "application/json, text/csv", false, ""},
+		{"", "text/csv, application/json", false, ""},
+		{"", "text/csv;q=0.1, application/json", false, ""},
+		{"", "text/csv, application/json;q=0.5", true, ""},
+		{"", "text/csv, */*", true, ""},
+		{"", "text/*;q=0.9, application/*;q=0.8", true, ""},
+		{"", "text/csv;q=0, */*", false, ""},
+		{"", "text/csv;q=2", false, ""}, // not a q-value: the range is ignored
+		{"", "image/png", false, ""},
+		{"format=csv", "application/json", true, ""},
+		{"format=CSV", "", true, ""},
+		{"format=json", "text/csv", false, ""},
+		{"format=xml", "", false, seatkeeper.EInvalid},
+	} {
+		r := httptest.NewRequest("GET", "/x?"+c.query, nil)
+		if c.accept != "" {
+			r.Header.Set("Accept", c.accept)
+		}
+		got, err := wantsCSV(r)
+		if got != c.csv || seatkeeper.ErrorCode(err) != c.code {
+			t.Errorf("?%s Accept %q: csv %v, %v; want %v, %q", c.query, c.accept, got, err, c.csv, c.code)
+		}
+	}
+}
