@@ -96,7 +96,7 @@ func describeJSONError(err error) string {
 		return fmt.Sprintf("expected %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "the JSON ends too early"
-	case errors.As(err, new(*time.ParseError)):
+	case errors.As(err, new(*time.ParseError)), strings.HasPrefix(err.Error(), "Time.UnmarshalJSON"):
 		return "times are RFC 3339 text, like 2026-11-01T00:00:00Z"
 	}
 	msg := err.Error()

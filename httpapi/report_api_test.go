@@ -509,6 +509,7 @@ func TestAPI_UsageImportValidation(t *testing.T) {
 			{"several", []usageEvent{with("kind", "x"), good, with("type", "y")}, []string{"events[0].kind", "events[2].type"}, ""},
 			{"license_not_in_catalog", []usageEvent{good, with("license", "nope")}, nil, "nope"},
 			{"at_not_a_time", []usageEvent{with("at", "yesterday")}, nil, "RFC 3339"},
+			{"at_a_number", []usageEvent{with("at", 12345)}, nil, "RFC 3339"},
 			{"unknown_member", []usageEvent{with("device", "x")}, nil, "device"},
 			{"no_events", []usageEvent{}, nil, "10000"},
 			{"events_null", nil, nil, "10000"},
