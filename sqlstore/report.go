@@ -32,7 +32,10 @@ func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.
 		if license != "" && sub.License != license || license == "" && sub.Model != "concurrent" || lic.Scope != catalog.ScopeUser {
 			continue
 		}
-		grace := time.Duration(*sub.GracePeriod)
+		grace := time.Duration(0) // a named seat has no grace, as in billing
+		if sub.Model == "concurrent" {
+			grace = time.Duration(*sub.GracePeriod)
+		}
 		in, denied, qs, err := s.usageOf(ctx, account, sub, from.Add(-grace), to)
 		if err != nil {
 			return nil, err
@@ -85,6 +88,13 @@ func (s *Store) usageOf(ctx context.Context, account string, sub seatkeeper.Subs
 	} else {
 		err = s.read(ctx, func(t *tx) error {
 			seats, err := t.seatIntervals(account, sub.License, hi)
+			for i := range seats {
+				if seats[i].End.IsZero() {
+					// Held until now, and no further, like a presence:
+					// what has not happened yet is not usage.
+					seats[i].End = s.Now()
+				}
+			}
 			in = metering.PresencesOf(seats)
 			return err
 		})

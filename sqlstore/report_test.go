@@ -336,3 +336,37 @@ func TestImportKeepsSessionsWhole(t *testing.T) {
 		}
 	})
 }
+
+// TestR17_NamedSeatsReport: for a named license the report counts the
+// seats held, with no grace (as billing: R7's grace is a pool's), and only
+// up to now, like an open presence: the intervals still to come are empty.
+func TestR17_NamedSeatsReport(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		day := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return day.Add(12 * time.Hour) }
+		mustAccount(t, s, "acme", "contact-center")
+		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "premium", Model: "named", Quantity: 1,
+			StartsAt: day.AddDate(0, -1, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		seat := func(typ, user string, d time.Duration) seatkeeper.UsageEvent {
+			return seatkeeper.UsageEvent{Type: typ, User: user, License: "premium", At: day.Add(d)}
+		}
+		if _, err := s.ImportEvents(ctx, operator, "acme", []seatkeeper.UsageEvent{
+			seat("assignment.add", "ann", 10*time.Hour), seat("assignment.add", "bob", 10*time.Hour),
+			seat("assignment.remove", "bob", 10*time.Hour+10*time.Minute), // ten minutes over the quantity
+		}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.LicenseUsage(ctx, "acme", day.Add(10*time.Hour), day.Add(13*time.Hour), time.Hour, "premium")
+		if err != nil || len(rows) != 3 {
+			t.Fatalf("%v %+v", err, rows)
+		}
+		for i, want := range []struct{ peak, sustained, over int }{{2, 2, 1}, {1, 1, 0}, {0, 0, 0}} {
+			if r := rows[i]; r.Peak != want.peak || r.Sustained != want.sustained || r.OverQuantity != want.over {
+				t.Errorf("%s: peak %d sustained %d over %d; want %d, %d, %d", r.IntervalStart.Format("15:04"), r.Peak, r.Sustained, r.OverQuantity, want.peak, want.sustained, want.over)
+			}
+		}
+	})
+}
