@@ -88,11 +88,13 @@ func (s *Store) usageOf(ctx context.Context, account string, sub seatkeeper.Subs
 	} else {
 		err = s.read(ctx, func(t *tx) error {
 			seats, err := t.seatIntervals(account, sub.License, hi)
+			// Held until now, and no further, like a presence: what has
+			// not happened yet is not usage.
+			now := s.Now()
+			seats = slices.DeleteFunc(seats, func(iv metering.Interval) bool { return !iv.Start.Before(now) })
 			for i := range seats {
-				if seats[i].End.IsZero() {
-					// Held until now, and no further, like a presence:
-					// what has not happened yet is not usage.
-					seats[i].End = s.Now()
+				if seats[i].End.IsZero() || seats[i].End.After(now) {
+					seats[i].End = now
 				}
 			}
 			in = metering.PresencesOf(seats)

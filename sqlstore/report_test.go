@@ -356,14 +356,15 @@ func TestR17_NamedSeatsReport(t *testing.T) {
 		if _, err := s.ImportEvents(ctx, operator, "acme", []seatkeeper.UsageEvent{
 			seat("assignment.add", "ann", 10*time.Hour), seat("assignment.add", "bob", 10*time.Hour),
 			seat("assignment.remove", "bob", 10*time.Hour+10*time.Minute), // ten minutes over the quantity
+			seat("assignment.add", "carl", 13*time.Hour),                  // an hour from now
 		}); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := s.LicenseUsage(ctx, "acme", day.Add(10*time.Hour), day.Add(13*time.Hour), time.Hour, "premium")
-		if err != nil || len(rows) != 3 {
+		rows, err := s.LicenseUsage(ctx, "acme", day.Add(10*time.Hour), day.Add(14*time.Hour), time.Hour, "premium")
+		if err != nil || len(rows) != 4 {
 			t.Fatalf("%v %+v", err, rows)
 		}
-		for i, want := range []struct{ peak, sustained, over int }{{2, 2, 1}, {1, 1, 0}, {0, 0, 0}} {
+		for i, want := range []struct{ peak, sustained, over int }{{2, 2, 1}, {1, 1, 0}, {0, 0, 0}, {0, 0, 0}} {
 			if r := rows[i]; r.Peak != want.peak || r.Sustained != want.sustained || r.OverQuantity != want.over {
 				t.Errorf("%s: peak %d sustained %d over %d; want %d, %d, %d", r.IntervalStart.Format("15:04"), r.Peak, r.Sustained, r.OverQuantity, want.peak, want.sustained, want.over)
 			}
