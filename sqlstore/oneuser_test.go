@@ -106,3 +106,42 @@ func TestSameNewUserFromManyWriters(t *testing.T) {
 		}
 	})
 }
+
+// TestR4_SignInAgainWhileSigningOut: a user signed in to a full pool signs
+// in again through one process while their session is ended through
+// another. Whichever comes first, the sign-in is admitted: either the user
+// is still signed in (R5: another presence), or their place was freed. On
+// PostgreSQL the pool was once read as of before the sign-out committed,
+// and the user refused with pool_exhausted.
+func TestR4_SignInAgainWhileSigningOut(t *testing.T) {
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		ctx := context.Background()
+		a, b := stores[0], stores[len(stores)-1]
+		mustAccount(t, a, "acme", "contact-center")
+		mustSubscribe(t, a, "acme", "essentials", "concurrent", 1)
+		mustUser(t, a, "acme", "u0")
+		mustAssign(t, a, "acme", "u0", "essentials")
+		sess, _, err := a.StartSession(ctx, operator, "acme", "u0", "work_session", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 60 {
+			var again seatkeeper.Session
+			var signInErr, endErr error
+			var wg sync.WaitGroup
+			wg.Go(func() { endErr = b.EndSession(ctx, operator, "acme", sess.ID) })
+			wg.Go(func() { again, _, signInErr = a.StartSession(ctx, operator, "acme", "u0", "work_session", "", "") })
+			wg.Wait()
+			if endErr != nil || signInErr != nil {
+				t.Fatalf("round %d: sign-out %v, sign-in %v", round, endErr, signInErr)
+			}
+			sess = again
+		}
+		if live, err := a.Sessions(ctx, "acme", "u0"); err != nil || len(live) != 1 || live[0].ID != sess.ID {
+			t.Errorf("u0's live sessions %+v, %v; want only %s", live, err, sess.ID)
+		}
+		if pools, err := b.Pools(ctx, "acme"); err != nil || len(pools) != 1 || pools[0].InUse != 1 {
+			t.Errorf("pools %+v, %v; want in_use 1", pools, err)
+		}
+	})
+}

@@ -313,25 +313,38 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 			return err
 		}
 	}
-	for c, p := range pools {
+	// What this batch's earlier writes and this one have taken and freed
+	// and not yet settled.
+	unsettled := func(c counter) int {
 		if t.deferCounts && t.batch != nil {
-			p.inUse += t.batch.pending[c] // earlier writes of this batch
+			return t.batch.pending[c] + t.counts[c]
 		}
-		p.inUse += t.counts[c]
+		return t.counts[c]
+	}
+	for c, p := range pools {
+		p.inUse += unsettled(c)
 	}
 	var refused [][]any
-	reaped := map[counter]bool{}
+	checked := map[counter]bool{}
 	for _, x := range xs {
 		c := counter{"pools", x.account, x.pool}
 		p := pools[c]
 		first := presences[[3]string{x.account, x.pool, x.user}] == 1
-		if first && p.inUse >= p.limit && !reaped[c] {
-			reaped[c] = true
-			before := t.counts[c]
+		if first && p.inUse >= p.limit && !checked[c] {
+			// Before refusing, once: end the pool's sessions whose time
+			// ran out, and read the pool again. On PostgreSQL the read
+			// above is as of its statement's start, and the statement
+			// may have waited for this user's row while another process
+			// ended the user's last session and freed their place.
+			checked[c] = true
 			if _, err := t.endExpired("account = ? AND pool = ?", now, x.account, x.pool); err != nil {
 				return err
 			}
-			p.inUse += t.counts[c] - before
+			var inUse int
+			if err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", x.account, x.pool).Scan(&inUse, &p.limit); err != nil {
+				return err
+			}
+			p.inUse = inUse + unsettled(c)
 		}
 		if first && p.inUse >= p.limit {
 			x.out, x.err = seatkeeper.Session{}, poolFull(x.pool, p.inUse, p.limit)
