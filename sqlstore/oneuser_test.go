@@ -145,3 +145,59 @@ func TestR4_SignInAgainWhileSigningOut(t *testing.T) {
 		}
 	})
 }
+
+// TestR4_AnswersCountTheSettledPool: users signing in at once through two
+// processes are each told the pool's in_use as their admission left it, so
+// that the answers are 1 to N, each once, and overage is what each one's
+// admission put over the quantity; a replay by Idempotency-Key is the
+// answer given first. The places read before the pool's lock are not
+// those: other processes admit in between.
+func TestR4_AnswersCountTheSettledPool(t *testing.T) {
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		ctx := context.Background()
+		s := stores[0]
+		mustAccount(t, s, "acme", "contact-center")
+		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 60, OverageAllowance: 20}); err != nil {
+			t.Fatal(err)
+		}
+		const n = 80
+		for i := range n {
+			user := fmt.Sprintf("u%d", i)
+			mustUser(t, s, "acme", user)
+			mustAssign(t, s, "acme", user, "essentials")
+		}
+		answers := make([]seatkeeper.Session, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				var err error
+				user := fmt.Sprintf("u%d", i)
+				answers[i], _, err = stores[i%len(stores)].StartSession(ctx, operator, "acme", user, "work_session", "k-"+user, user)
+				if err != nil {
+					t.Errorf("%s: %v", user, err)
+				}
+			})
+		}
+		wg.Wait()
+		seen := map[int]string{}
+		for i, a := range answers {
+			if a.InUse == nil || a.Overage == nil {
+				continue
+			}
+			if other, dup := seen[*a.InUse]; dup {
+				t.Errorf("u%d and %s were both told in_use %d", i, other, *a.InUse)
+			}
+			seen[*a.InUse] = fmt.Sprintf("u%d", i)
+			if *a.InUse < 1 || *a.InUse > n || *a.Overage != max(0, *a.InUse-60) {
+				t.Errorf("u%d: in_use %d overage %d", i, *a.InUse, *a.Overage)
+			}
+			again, replayed, err := stores[(i+1)%len(stores)].StartSession(ctx, operator, "acme", fmt.Sprintf("u%d", i), "work_session", fmt.Sprintf("k-u%d", i), fmt.Sprintf("u%d", i))
+			if err != nil || !replayed || *again.InUse != *a.InUse || *again.Overage != *a.Overage || again.ID != a.ID {
+				t.Errorf("u%d's replay: %+v (replayed %v), %v; want the first answer, in_use %d", i, again, replayed, err, *a.InUse)
+			}
+		}
+		if len(seen) != n {
+			t.Errorf("%d distinct in_use values, want %d", len(seen), n)
+		}
+	})
+}

@@ -22,6 +22,7 @@ type signIn struct {
 	account, user, kind, key, request string
 
 	pool     string
+	quantity int // the pool's quantity Q, for the answer's overage
 	out      seatkeeper.Session
 	replayed bool
 	err      error
@@ -257,7 +258,11 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 	if len(xs) == 0 {
 		return nil
 	}
-	type pool struct{ inUse, limit int }
+	type pool struct {
+		inUse, limit int
+		row          int // its in_use as read
+		admitted     []*signIn
+	}
 	pools := map[counter]*pool{}
 	var users, keys [][]any
 	for _, x := range xs {
@@ -291,7 +296,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 				return err
 			}
 			if p := pools[counter{"pools", account, license}]; user == "" && p != nil {
-				p.inUse, p.limit = a, b
+				p.inUse, p.row, p.limit = a, a, b
 			} else {
 				presences[[3]string{account, license, user}] = a
 			}
@@ -340,11 +345,10 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 			if _, err := t.endExpired("account = ? AND pool = ?", now, x.account, x.pool); err != nil {
 				return err
 			}
-			var inUse int
-			if err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", x.account, x.pool).Scan(&inUse, &p.limit); err != nil {
+			if err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", x.account, x.pool).Scan(&p.row, &p.limit); err != nil {
 				return err
 			}
-			p.inUse = inUse + unsettled(c)
+			p.inUse = p.row + unsettled(c)
 		}
 		if first && p.inUse >= p.limit {
 			x.out, x.err = seatkeeper.Session{}, poolFull(x.pool, p.inUse, p.limit)
@@ -360,11 +364,56 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 		sub, _ := states[x.account].ent.Subscription(x.pool)
 		inUse, limit, over := p.inUse, p.limit, max(0, p.inUse-sub.Quantity)
 		x.out.Pool, x.out.InUse, x.out.Cap, x.out.Overage = x.pool, &inUse, &limit, &over
+		x.quantity = sub.Quantity
+		p.admitted = append(p.admitted, x)
+	}
+	if t.s.postgres {
+		// Other processes may admit and free between the read above and
+		// the settlement: the answers are corrected then (inUseFix).
+		for c, p := range pools {
+			if len(p.admitted) > 0 {
+				t.fixes = append(t.fixes, inUseFix{c: c, row: p.row, admitted: p.admitted})
+			}
+		}
 	}
 	if len(refused) > 0 {
 		var args []any
 		if _, err := t.exec("DELETE FROM pool_users WHERE presences = 1 AND (account, license, user_id) IN (VALUES "+rowsOf(refused, &args)+")", args...); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// inUseFix corrects the in_use and overage that sign-ins into a pool were
+// answered with, once the pool is settled. They were counted from the
+// pool's row as the write read it, before its lock; on PostgreSQL other
+// processes may have admitted and freed since, and two users admitted
+// together could each be told they were the pool's 2nd.
+type inUseFix struct {
+	c        counter
+	row      int // the pool's in_use as read
+	admitted []*signIn
+}
+
+// fixAnswers applies fixes after a flush that settled their pools: each
+// answer moves by the pool's value just before the flush (t.before) less
+// the value read, and an answer kept for its Idempotency-Key is kept
+// again, so that a replay is the same answer.
+func (t *tx) fixAnswers(fixes []inUseFix) error {
+	for _, f := range fixes {
+		before, ok := t.before[f.c]
+		if d := before - f.row; ok && d != 0 {
+			for _, x := range f.admitted {
+				*x.out.InUse += d
+				*x.out.Overage = max(0, *x.out.InUse-x.quantity)
+				if x.key != "" && !x.replayed {
+					body, _ := json.Marshal(x.out)
+					if err := t.queue("UPDATE idempotency SET body = ? WHERE account = ? AND key = ?", string(body), x.account, x.key); err != nil {
+						return err
+					}
+				}
+			}
 		}
 	}
 	return nil

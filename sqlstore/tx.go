@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,7 +34,9 @@ type tx struct {
 	stmts      []stmt
 	audits     [][]any
 	events     [][]any
-	stamped    [][]any // events timed at settlement (see stampedEvent)
+	stamped    [][]any         // events timed at settlement (see stampedEvent)
+	fixes      []inUseFix      // answers to correct once the pools are settled
+	before     map[counter]int // PostgreSQL: each counter's value just before the flush changed it
 	notes      []string
 	counts     map[counter]int // taken (> 0) or freed (< 0) at flush
 	countSts   map[string]*acctState
@@ -178,13 +181,15 @@ type counter struct {
 	license string
 }
 
-var counterSQL = map[string]struct{ free, take, room string }{
+var counterSQL = map[string]struct{ value, free, take, room string }{
 	"seat_counters": {
+		"used",
 		"UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ?",
 		"UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ? AND (NOT capped OR used + ? <= cap)",
 		"SELECT CASE WHEN capped THEN cap - used ELSE 1000000000 END FROM seat_counters WHERE account = ? AND license = ?",
 	},
 	"pools": {
+		"in_use",
 		"UPDATE pools SET in_use = in_use + ? WHERE account = ? AND license = ?",
 		"UPDATE pools SET in_use = in_use + ? WHERE account = ? AND license = ? AND in_use + ? <= cap",
 		"SELECT cap - in_use FROM pools WHERE account = ? AND license = ?",
@@ -390,7 +395,7 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 	var changed []string // the counters' parts, read in their order
 	for _, c := range counters {
 		d := t.counts[c]
-		returning := " RETURNING '" + c.table + ":' || account || ':' || license AS k"
+		returning := " RETURNING '" + c.table + ":' || account || ':' || license || '=' || " + counterSQL[c.table].value + " AS k"
 		if d > 0 {
 			add(counterSQL[c.table].take+returning, d, c.account, c.license, d)
 		} else {
@@ -423,11 +428,27 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 	if err := t.queryRow(q, args...).Scan(&got, &notified); err != nil {
 		return uniqueUserName(err)
 	}
-	var missing []counter
-	for _, c := range takes {
-		if !slices.Contains(strings.Split(got, ","), c.table+":"+c.account+":"+c.license) {
-			missing = append(missing, c)
+	// Each counter changed, as table:account:license=value ('=' is in no
+	// id): its value before is the one after less the change.
+	changedTo := map[string]int{}
+	for _, k := range strings.Split(got, ",") {
+		if i := strings.LastIndexByte(k, '='); i > 0 {
+			changedTo[k[:i]], _ = strconv.Atoi(k[i+1:])
 		}
+	}
+	var missing []counter
+	for _, c := range counters {
+		v, ok := changedTo[c.table+":"+c.account+":"+c.license]
+		if !ok {
+			if t.counts[c] > 0 {
+				missing = append(missing, c) // a take without room
+			}
+			continue
+		}
+		if t.before == nil {
+			t.before = map[counter]int{}
+		}
+		t.before[c] = v - t.counts[c]
 	}
 	if len(missing) > 0 {
 		return t.noRoom(missing)
@@ -571,6 +592,9 @@ func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
 			err = t.flush()
 		}
 		if err == nil {
+			err = t.fixAnswers(t.fixes)
+		}
+		if err == nil {
 			err = c.commit(ctx)
 		}
 		after = t.after
@@ -611,11 +635,12 @@ type writeOp struct {
 	after []func()
 	ready chan struct{}
 
-	// What the op takes and frees, and its stamped events, left to the
-	// end of the batch.
+	// What the op takes and frees, its stamped events and the answers to
+	// correct, left to the end of the batch.
 	counts   map[counter]int
 	countSts map[string]*acctState
 	stamped  [][]any
+	fixes    []inUseFix
 }
 
 const maxBatch = 128
@@ -731,7 +756,7 @@ func (b *batchRun) settleBackTo(savepoint string) error {
 // kept for settle; otherwise it is applied, and checked, at its flush. The
 // error returned is the batch's own; the write's is in op.err.
 func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
-	op.err, op.after, op.counts, op.countSts, op.stamped = nil, nil, nil, nil, nil
+	op.err, op.after, op.counts, op.countSts, op.stamped, op.fixes = nil, nil, nil, nil, nil, nil
 	// The savepoint even for a write not run: settle may go back to op0.
 	sp := fmt.Sprintf("op%d", i)
 	if err := b.c.queue(context.Background(), "SAVEPOINT "+sp); err != nil {
@@ -747,9 +772,13 @@ func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 	if op.err = op.fn(t); op.err == nil {
 		op.err = t.flush()
 	}
+	if op.err == nil && !deferred {
+		op.err = t.fixAnswers(t.fixes) // its counters are settled
+	}
 	if op.err == nil {
 		op.after, op.counts, op.countSts, op.stamped = t.after, t.counts, t.countSts, t.stamped
 		if deferred {
+			op.fixes = t.fixes
 			for c, d := range op.counts {
 				b.cache.pending[c] += d
 			}
@@ -802,6 +831,9 @@ func (b *batchRun) settle(all []*writeOp) error {
 			for _, op := range batch {
 				if op.err == nil {
 					t.stamped = append(t.stamped, op.stamped...)
+					if err := t.fixAnswers(op.fixes); err != nil {
+						return err
+					}
 				}
 			}
 			// Queued if nothing but the COMMIT follows: before the
@@ -871,7 +903,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 			}
 		}
 		batch[k].err = noRoomAt(t, *full, room-prefix)
-		batch[k].after, batch[k].counts, batch[k].stamped = nil, nil, nil
+		batch[k].after, batch[k].counts, batch[k].stamped, batch[k].fixes = nil, nil, nil, nil
 		batch, rest = batch[:k], k+1
 	}
 	if rest < len(all) && !b.patient {
