@@ -22,7 +22,8 @@ type signIn struct {
 	account, user, kind, key, request string
 
 	pool     string
-	quantity int // the pool's quantity Q, for the answer's overage
+	quantity int           // the pool's quantity Q, for the answer's overage
+	timeout  time.Duration // the session's, without heartbeats
 	out      seatkeeper.Session
 	replayed bool
 	err      error
@@ -169,7 +170,8 @@ func (t *tx) startSessions(round []*signIn) error {
 			continue
 		}
 		st := states[x.account]
-		x.out = seatkeeper.Session{ID: seatkeeper.NewID("ses_"), User: x.user, Kind: x.kind, StartedAt: now, ExpiresAt: now.Add(st.timeout(x.kind))}
+		x.timeout = st.timeout(x.kind)
+		x.out = seatkeeper.Session{ID: seatkeeper.NewID("ses_"), User: x.user, Kind: x.kind, StartedAt: now, ExpiresAt: now.Add(x.timeout)}
 		if x.pool = st.poolOf(u); x.pool != "" {
 			pooled = append(pooled, x)
 		}
@@ -177,23 +179,21 @@ func (t *tx) startSessions(round []*signIn) error {
 	if err := t.admitAll(states, pooled, now); err != nil {
 		return err
 	}
-	var sessions, answers [][]any
+	var answers [][]any
 	for _, x := range live {
 		if x.err != nil || x.replayed {
 			continue
 		}
-		timeout := x.out.ExpiresAt.Sub(now)
-		sessions = append(sessions, []any{x.out.ID, x.account, x.user, x.kind, x.pool, micros(now), micros(now), micros(x.out.ExpiresAt), micros(x.out.ExpiresAt), timeout.Microseconds()})
+		// The session is stored, and starts, when its presence.start is
+		// stamped (storeSessions); the answer kept for its key now, to
+		// hold the key, and again then.
 		t.stampedEvent(x.account, seatkeeper.EventPresenceStart, x.user, x.pool, x.kind, x.out.ID)
+		t.signIns = append(t.signIns, x)
 		if x.key != "" {
 			body, _ := json.Marshal(x.out)
 			answers = append(answers, []any{x.account, x.key, x.request, string(body), micros(now)})
 		}
 		t.changed(x.account, x.user)
-	}
-	if len(sessions) > 0 {
-		var args []any
-		t.later("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, reap_at, timeout) VALUES "+rowsOf(sessions, &args), args...)
 	}
 	if len(answers) > 0 {
 		var args []any
@@ -398,8 +398,7 @@ type inUseFix struct {
 
 // fixAnswers applies fixes after a flush that settled their pools: each
 // answer moves by the pool's value just before the flush (t.before) less
-// the value read, and an answer kept for its Idempotency-Key is kept
-// again, so that a replay is the same answer.
+// the value read. (storeSessions then keeps the answers for their keys.)
 func (t *tx) fixAnswers(fixes []inUseFix) error {
 	for _, f := range fixes {
 		before, ok := t.before[f.c]
@@ -407,16 +406,46 @@ func (t *tx) fixAnswers(fixes []inUseFix) error {
 			for _, x := range f.admitted {
 				*x.out.InUse += d
 				*x.out.Overage = max(0, *x.out.InUse-x.quantity)
-				if x.key != "" && !x.replayed {
-					body, _ := json.Marshal(x.out)
-					if err := t.queue("UPDATE idempotency SET body = ? WHERE account = ? AND key = ?", string(body), x.account, x.key); err != nil {
-						return err
-					}
-				}
 			}
 		}
 	}
 	return nil
+}
+
+// storeSessions stores the sessions of the sign-ins admitted, started at
+// at, when their presence.start is stamped: the session an answer gives
+// starts when the ledger says it did. The answers kept for their
+// Idempotency-Keys are kept again, as final.
+func (t *tx) storeSessions(at time.Time, queued bool) error {
+	if len(t.signIns) == 0 {
+		return nil
+	}
+	var sessions, answers [][]any
+	for _, x := range t.signIns {
+		x.out.StartedAt, x.out.ExpiresAt = at, at.Add(x.timeout)
+		sessions = append(sessions, []any{x.out.ID, x.account, x.user, x.kind, x.pool, micros(at), micros(at), micros(x.out.ExpiresAt), micros(x.out.ExpiresAt), x.timeout.Microseconds()})
+		if x.key != "" {
+			body, _ := json.Marshal(x.out)
+			answers = append(answers, []any{x.account, x.key, string(body)})
+		}
+	}
+	t.signIns = nil
+	run := func(q string, args []any) error {
+		if queued {
+			return t.queue(q, args...)
+		}
+		_, err := t.exec(q, args...)
+		return err
+	}
+	var args []any
+	if err := run("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, reap_at, timeout) VALUES "+rowsOf(sessions, &args), args); err != nil {
+		return err
+	}
+	if len(answers) == 0 {
+		return nil
+	}
+	args = nil
+	return run("UPDATE idempotency SET body = v.column3 FROM (VALUES "+rowsOf(answers, &args)+") AS v WHERE idempotency.account = v.column1 AND idempotency.key = v.column2", args)
 }
 
 // keyTaken reports a unique violation on an idempotency key: two processes

@@ -412,3 +412,69 @@ func TestR4_RefusalAtTheSettlementIsMetered(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionStartsWhenTheLedgerSays: a session's started_at, in the
+// answer, in the list of sessions and in a replay by its Idempotency-Key,
+// is the time of its presence.start in the ledger, which is stamped when
+// the pool's place is settled; and it expires its timeout after that.
+func TestSessionStartsWhenTheLedgerSays(t *testing.T) {
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		ctx := context.Background()
+		s := stores[0]
+		mustAccount(t, s, "acme", "contact-center")
+		mustSubscribe(t, s, "acme", "essentials", "concurrent", 100)
+		const n = 40
+		for i := range n {
+			user := fmt.Sprintf("u%d", i)
+			mustUser(t, s, "acme", user)
+			mustAssign(t, s, "acme", user, "essentials")
+		}
+		from := time.Now().Add(-time.Minute)
+		answers := make([]seatkeeper.Session, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				user := fmt.Sprintf("u%d", i)
+				var err error
+				if answers[i], _, err = stores[i%len(stores)].StartSession(ctx, operator, "acme", user, "work_session", "k-"+user, user); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		events, err := s.UsageEvents(ctx, "acme", from, time.Now().Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := map[string]time.Time{}
+		for _, e := range events {
+			if e.Type == seatkeeper.EventPresenceStart {
+				started[e.Session] = e.At
+			}
+		}
+		live, err := s.Sessions(ctx, "acme", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := map[string]seatkeeper.Session{}
+		for _, x := range live {
+			listed[x.ID] = x
+		}
+		for i, a := range answers {
+			user := fmt.Sprintf("u%d", i)
+			replay, _, err := stores[(i+1)%len(stores)].StartSession(ctx, operator, "acme", user, "work_session", "k-"+user, user)
+			switch {
+			case err != nil:
+				t.Errorf("%s's replay: %v", user, err)
+			case !a.StartedAt.Equal(started[a.ID]):
+				t.Errorf("%s: started_at %v, the ledger's start %v", user, a.StartedAt, started[a.ID])
+			case !listed[a.ID].StartedAt.Equal(a.StartedAt) || !listed[a.ID].ExpiresAt.Equal(a.ExpiresAt):
+				t.Errorf("%s: answered %v–%v, listed %v–%v", user, a.StartedAt, a.ExpiresAt, listed[a.ID].StartedAt, listed[a.ID].ExpiresAt)
+			case !replay.StartedAt.Equal(a.StartedAt) || replay.ID != a.ID:
+				t.Errorf("%s: replayed %s at %v, answered %s at %v", user, replay.ID, replay.StartedAt, a.ID, a.StartedAt)
+			case a.ExpiresAt.Sub(a.StartedAt) != 180*time.Second:
+				t.Errorf("%s: lasts %v without heartbeats, want 180s", user, a.ExpiresAt.Sub(a.StartedAt))
+			}
+		}
+	})
+}

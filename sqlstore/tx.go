@@ -36,6 +36,7 @@ type tx struct {
 	events     [][]any
 	stamped    [][]any         // events timed at settlement (see stampedEvent)
 	fixes      []inUseFix      // answers to correct once the pools are settled
+	signIns    []*signIn       // sign-ins admitted, their sessions stored when stamped
 	before     map[counter]int // PostgreSQL: each counter's value just before the flush changed it
 	notes      []string
 	counts     map[counter]int // taken (> 0) or freed (< 0) at flush
@@ -258,7 +259,10 @@ func (t *tx) flush() error {
 		err = t.flushEach(takes, frees)
 	}
 	if err == nil && !t.deferCounts {
-		err = t.flushStamped(false) // after the counters: their lock is held
+		// After the counters: their lock is held.
+		if err = t.fixAnswers(t.fixes); err == nil {
+			err = t.flushStamped(false)
+		}
 	}
 	t.stmts, t.audits, t.events, t.notes = nil, nil, nil, nil
 	if !t.deferCounts {
@@ -267,15 +271,20 @@ func (t *tx) flush() error {
 	return err
 }
 
-// flushStamped writes the stamped events, timed now. Queued (when the
-// batch's COMMIT is all that follows), the insert goes out with it.
+// flushStamped writes the stamped events, timed now, and the sessions of
+// the sign-ins admitted, started then. Queued (when the batch's COMMIT is
+// all that follows), the inserts go out with it.
 func (t *tx) flushStamped(queued bool) error {
 	if len(t.stamped) == 0 {
 		return nil
 	}
-	now := micros(t.s.Now())
+	at := t.s.Now().UTC().Truncate(time.Microsecond)
+	now := micros(at)
 	for _, e := range t.stamped {
 		e[1] = now
+	}
+	if err := t.storeSessions(at, queued); err != nil {
+		return err
 	}
 	var args []any
 	q := eventInsert + rowsOf(t.stamped, &args)
@@ -592,9 +601,6 @@ func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
 			err = t.flush()
 		}
 		if err == nil {
-			err = t.fixAnswers(t.fixes)
-		}
-		if err == nil {
 			err = c.commit(ctx)
 		}
 		after = t.after
@@ -641,6 +647,7 @@ type writeOp struct {
 	countSts map[string]*acctState
 	stamped  [][]any
 	fixes    []inUseFix
+	signIns  []*signIn
 }
 
 const maxBatch = 128
@@ -756,7 +763,7 @@ func (b *batchRun) settleBackTo(savepoint string) error {
 // kept for settle; otherwise it is applied, and checked, at its flush. The
 // error returned is the batch's own; the write's is in op.err.
 func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
-	op.err, op.after, op.counts, op.countSts, op.stamped, op.fixes = nil, nil, nil, nil, nil, nil
+	op.err, op.after, op.counts, op.countSts, op.stamped, op.fixes, op.signIns = nil, nil, nil, nil, nil, nil, nil
 	// The savepoint even for a write not run: settle may go back to op0.
 	sp := fmt.Sprintf("op%d", i)
 	if err := b.c.queue(context.Background(), "SAVEPOINT "+sp); err != nil {
@@ -772,13 +779,10 @@ func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 	if op.err = op.fn(t); op.err == nil {
 		op.err = t.flush()
 	}
-	if op.err == nil && !deferred {
-		op.err = t.fixAnswers(t.fixes) // its counters are settled
-	}
 	if op.err == nil {
 		op.after, op.counts, op.countSts, op.stamped = t.after, t.counts, t.countSts, t.stamped
 		if deferred {
-			op.fixes = t.fixes
+			op.fixes, op.signIns = t.fixes, t.signIns
 			for c, d := range op.counts {
 				b.cache.pending[c] += d
 			}
@@ -831,6 +835,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 			for _, op := range batch {
 				if op.err == nil {
 					t.stamped = append(t.stamped, op.stamped...)
+					t.signIns = append(t.signIns, op.signIns...)
 					if err := t.fixAnswers(op.fixes); err != nil {
 						return err
 					}
@@ -903,7 +908,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 			}
 		}
 		batch[k].err = noRoomAt(t, *full, room-prefix)
-		batch[k].after, batch[k].counts, batch[k].stamped, batch[k].fixes = nil, nil, nil, nil
+		batch[k].after, batch[k].counts, batch[k].stamped, batch[k].fixes, batch[k].signIns = nil, nil, nil, nil, nil
 		batch, rest = batch[:k], k+1
 	}
 	if rest < len(all) && !b.patient {
