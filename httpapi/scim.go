@@ -277,6 +277,21 @@ func pageOf[T any](all []T, lq listQuery) []T {
 	return all[from:to]
 }
 
+// untilUnchanged runs a read, change and write of a resource again when the
+// resource changed between the read and the write (the store's
+// precondition_failed): the change is made to the resource as it is then.
+// A client's own If-Match is checked by each read, so one that no longer
+// holds is still answered 412; without it, concurrent changes (an identity
+// provider's parallel PATCHes of one group) are each applied, not refused.
+func untilUnchanged(attempt func() error) error {
+	for i := 0; ; i++ {
+		err := attempt()
+		if seatkeeper.ErrorCode(err) != seatkeeper.EPrecondition || i == 50 {
+			return err
+		}
+	}
+}
+
 // ifMatch returns the If-Match header ("" for none or "*").
 func ifMatch(r *http.Request) string {
 	v := strings.TrimSpace(r.Header.Get("If-Match"))

@@ -4,10 +4,12 @@ package httpapi_test
 // ETags, group mappings and bad input.
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/seatkeeper/seatkeeper/scim"
@@ -348,6 +350,55 @@ func TestSCIM_GroupMappings(t *testing.T) {
 }
 
 // TestSCIM_Lists: filters, paging and projection.
+// TestSCIM_ParallelPatches: an identity provider adds members to one
+// group, and changes one user, in parallel PATCHes without If-Match. Each
+// is applied to the resource as it is (RFC 7644 §3.14: If-Match is the
+// client's choice): every one answers 200 and none is lost. A PATCH whose
+// If-Match no longer holds is still 412.
+func TestSCIM_ParallelPatches(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		s := newSCIM(t, e)
+		const n = 16
+		var members []string
+		for i := range n {
+			members = append(members, s.call(201, "POST", "/Users", newSCIMUser(fmt.Sprintf("m%d", i), nil))["id"].(string))
+		}
+		group := s.call(201, "POST", "/Groups", map[string]any{"displayName": "Agents"})
+		id, etag := group["id"].(string), group["meta"].(map[string]any)["version"].(string)
+		patch := func(ops ...any) map[string]any {
+			return map[string]any{"schemas": []string{scim.PatchOpSchema}, "Operations": ops}
+		}
+		statuses := make([]int, 2*n)
+		var wg sync.WaitGroup
+		for i, m := range members {
+			wg.Go(func() {
+				r, err := rawDo(e.URL, s.admin, "PATCH", "/scim/v2/acme/Groups/"+id, patch(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": m}}}))
+				if err == nil {
+					statuses[i] = r.Status
+				}
+			})
+			wg.Go(func() {
+				r, err := rawDo(e.URL, s.admin, "PATCH", "/scim/v2/acme/Users/"+members[0], patch(map[string]any{"op": "replace", "path": "displayName", "value": fmt.Sprintf("M %d", i)}))
+				if err == nil {
+					statuses[n+i] = r.Status
+				}
+			})
+		}
+		wg.Wait()
+		for i, st := range statuses {
+			if st != 200 {
+				t.Errorf("PATCH %d: status %d, want 200", i, st)
+			}
+		}
+		got := s.call(200, "GET", "/Groups/"+id, nil)
+		if list, _ := got["members"].([]any); len(list) != n {
+			t.Errorf("the group has %d members, want %d", len(list), n)
+		}
+		// The client's own condition, stale by now, still holds it back.
+		s.call(412, "PATCH", "/Groups/"+id, patch(map[string]any{"op": "remove", "path": "members"}), "If-Match: "+etag)
+	})
+}
+
 func TestSCIM_Lists(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		s := newSCIM(t, e)

@@ -94,7 +94,14 @@ func (s *Server) scimGetGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) scimReplaceGroup(w http.ResponseWriter, r *http.Request) error {
-	return s.scimChangeGroup(w, r, func(cur scim.Resource) (scim.Resource, error) { return decodeGroup(w, r) })
+	if _, _, err := s.scimGroup(r); err != nil {
+		return err // an unknown group before a bad body
+	}
+	res, err := decodeGroup(w, r)
+	if err != nil {
+		return err
+	}
+	return s.scimChangeGroup(w, r, func(scim.Resource) (scim.Resource, error) { return res, nil })
 }
 
 func (s *Server) scimPatchGroup(w http.ResponseWriter, r *http.Request) error {
@@ -113,36 +120,40 @@ func (s *Server) scimPatchGroup(w http.ResponseWriter, r *http.Request) error {
 // scimChangeGroup reads the group, lets change make its new state, and
 // stores it on condition that it has not changed meanwhile.
 func (s *Server) scimChangeGroup(w http.ResponseWriter, r *http.Request, change func(cur scim.Resource) (scim.Resource, error)) error {
-	a, cur, err := s.scimGroup(r)
-	if err != nil {
-		return err
-	}
-	res, err := change(a.groupResource(cur))
-	if err != nil {
-		return err
-	}
-	g, err := a.groupOf(res, cur.ID)
-	if err != nil {
-		return err
-	}
-	g, _, err = s.Store.PutGroup(r.Context(), actorOf(r), g, cur.ETag())
-	if err != nil {
-		return err
-	}
-	answerResource(w, http.StatusOK, a.groupResource(g), g.ETag())
-	return nil
+	return untilUnchanged(func() error {
+		a, cur, err := s.scimGroup(r)
+		if err != nil {
+			return err
+		}
+		res, err := change(a.groupResource(cur))
+		if err != nil {
+			return err
+		}
+		g, err := a.groupOf(res, cur.ID)
+		if err != nil {
+			return err
+		}
+		g, _, err = s.Store.PutGroup(r.Context(), actorOf(r), g, cur.ETag())
+		if err != nil {
+			return err
+		}
+		answerResource(w, http.StatusOK, a.groupResource(g), g.ETag())
+		return nil
+	})
 }
 
 func (s *Server) scimDeleteGroup(w http.ResponseWriter, r *http.Request) error {
-	a, cur, err := s.scimGroup(r)
-	if err != nil {
-		return err
-	}
-	if err := s.Store.DeleteGroup(r.Context(), actorOf(r), a.id, cur.ID, cur.ETag()); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return untilUnchanged(func() error {
+		a, cur, err := s.scimGroup(r)
+		if err != nil {
+			return err
+		}
+		if err := s.Store.DeleteGroup(r.Context(), actorOf(r), a.id, cur.ID, cur.ETag()); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 func (s *Server) scimListGroups(w http.ResponseWriter, r *http.Request) error {

@@ -278,11 +278,14 @@ func (s *Server) scimGetUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) scimReplaceUser(w http.ResponseWriter, r *http.Request) error {
+	if _, _, err := s.scimUser(r); err != nil {
+		return err // an unknown user before a bad body
+	}
+	res, err := decodeUser(w, r)
+	if err != nil {
+		return err
+	}
 	return s.scimChangeUser(w, r, func(a scimAccount, cur seatkeeper.ProvisionedUser) (seatkeeper.Provision, error) {
-		res, err := decodeUser(w, r)
-		if err != nil {
-			return seatkeeper.Provision{}, err
-		}
 		return a.provisionOf(res, cur.ID)
 	})
 }
@@ -314,21 +317,23 @@ func (s *Server) scimPatchUser(w http.ResponseWriter, r *http.Request) error {
 // scimChangeUser reads the user, lets change make the write, and makes it
 // on condition that the user has not changed meanwhile.
 func (s *Server) scimChangeUser(w http.ResponseWriter, r *http.Request, change func(a scimAccount, cur seatkeeper.ProvisionedUser) (seatkeeper.Provision, error)) error {
-	a, cur, err := s.scimUser(r)
-	if err != nil {
-		return err
-	}
-	p, err := change(a, cur)
-	if err != nil {
-		return err
-	}
-	p.IfMatch = cur.ETag()
-	u, _, err := s.Store.ProvisionUser(r.Context(), actorOf(r), p)
-	if err != nil {
-		return err
-	}
-	answerResource(w, http.StatusOK, a.userResource(u), u.ETag())
-	return nil
+	return untilUnchanged(func() error {
+		a, cur, err := s.scimUser(r)
+		if err != nil {
+			return err
+		}
+		p, err := change(a, cur)
+		if err != nil {
+			return err
+		}
+		p.IfMatch = cur.ETag()
+		u, _, err := s.Store.ProvisionUser(r.Context(), actorOf(r), p)
+		if err != nil {
+			return err
+		}
+		answerResource(w, http.StatusOK, a.userResource(u), u.ETag())
+		return nil
+	})
 }
 
 // patchesExtension reports whether a PATCH touches the Seatkeeper
