@@ -649,6 +649,45 @@ func TestAPI_R15_RoleLinkedSeats(t *testing.T) {
 }
 
 // R16: catalog sale rules and the Insights role configuration.
+// R2, R15, R16: a seat a role gives is an assignment, checked as a direct
+// one is: a role linked to an add-on is refused to a user without a plan
+// (requirement_missing), one linked to monitoring to a user with neither
+// cr nor wfm, and ones linked to a retired or not-for-sale license with
+// those codes; each refusal changes nothing. With what it requires, the
+// role is given and its license entitles.
+func TestAPI_R15_RoleSeatsAreAssignments(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.newAccount("cc", "contact-center")
+		e.subscribe("cc", "essentials", "named", 5)
+		e.subscribe("cc", "ai_expert_assist", "named", 5)
+		e.must(201, "PUT", "/v1/accounts/cc/roles/account/aiuser", map[string]any{"permissions": []string{}, "licenses": []string{"ai_expert_assist"}})
+		e.newUser("cc", "noplan")
+		before := e.state("cc")
+		wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/cc/users/noplan/roles/account/aiuser", nil), 422, "requirement_missing")
+		e.sameState("cc", before)
+		e.must(201, "PUT", "/v1/accounts/cc/users/noplan/licenses/essentials", nil)
+		e.must(201, "PUT", "/v1/accounts/cc/users/noplan/roles/account/aiuser", nil)
+		if d := e.check(e.Operator, "cc", "noplan", "feature=ai_expert_assist"); !d.Allowed {
+			t.Errorf("with a plan, the role's add-on: %+v, want allowed", d)
+		}
+
+		e.newAccount("wfo", "wfo")
+		e.subscribe("wfo", "monitoring", "named", 5)
+		e.newUser("wfo", "o1")
+		for _, c := range []struct{ role, license, code string }{
+			{"monrole", "monitoring", "requirement_missing"},
+			{"dmrole", "data_management", "license_retired"},
+			{"pcrole", "performance_coaching", "license_not_for_sale"},
+		} {
+			e.must(201, "PUT", "/v1/accounts/wfo/roles/wfo/"+c.role, map[string]any{"permissions": []string{}, "licenses": []string{c.license}})
+			before := e.state("wfo")
+			r := e.do(e.Operator, "PUT", "/v1/accounts/wfo/users/o1/roles/wfo/"+c.role, nil)
+			wantProblem(t, r, 422, c.code)
+			e.sameState("wfo", before)
+		}
+	})
+}
+
 func TestAPI_R16_CatalogRules(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		e.newAccount("wfo", "wfo")

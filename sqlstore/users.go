@@ -315,6 +315,9 @@ func (t *tx) changeUser(st *acctState, by seatkeeper.Actor, id, action, source s
 	if !old.exists && !cur.exists {
 		return cur.u, nil
 	}
+	if err := roleSeatsAssignable(st, old, cur); err != nil {
+		return seatkeeper.User{}, err
+	}
 	if bad := st.ent.Unmet(cur.holding()); len(bad) > 0 && cur.exists {
 		return seatkeeper.User{}, seatkeeper.Errorf(seatkeeper.EConflict, "the change would leave %s without what it requires (a plan or one of its requires_one_of); change those first", strings.Join(bad, ", "))
 	}
@@ -337,6 +340,31 @@ func (t *tx) changeUser(st *acctState, by seatkeeper.Actor, id, action, source s
 	}
 	t.changed(account, id)
 	return view(st, cur), t.moveSeats(st, st, id, old.holding(), cur.holding(), source)
+}
+
+// roleSeatsAssignable checks the seats that roles newly give an active
+// user as a direct assignment of each would be checked (R15 seats are
+// assignments): a license retired or not for sale (R16), one whose plan or
+// requires_one_of the user lacks (R2, R16), one of an exclusive group
+// beside another, each refused with the code a direct assignment gets. The
+// seats the user's roles gave before, active or not, are not new: a
+// reactivation restores them.
+func roleSeatsAssignable(st *acctState, old, cur *userState) error {
+	h := cur.holding()
+	if !h.Active {
+		return nil
+	}
+	before := old.holding()
+	before.Active = true
+	had := st.ent.Seats(before)
+	for _, l := range st.ent.Seats(h) {
+		if cur.lic[l] == nil && !slices.Contains(had, l) {
+			if err := st.ent.CanAssign(h, l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // set stores the fields of in. Deactivating drops manual and SAML
