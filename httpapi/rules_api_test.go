@@ -443,6 +443,41 @@ func TestAPI_R11_QMRoles(t *testing.T) {
 
 // R13: QM settings are edited only by users whose account role grants
 // account.settings.edit; QM analysis needs qm.analyze_recordings.
+// SPEC §4, R13: an acting user whose roles let them manage roles may not
+// give more than they hold: neither make a role with permissions they
+// lack nor give one (to anyone, themselves included); what they hold they
+// may give. Admin tokens may give anything. The owner's role is built in:
+// redefining it is refused, so the owner always edits the settings.
+func TestAPI_R13_NoEscalationThroughRoles(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.newAccount("cc", "contact-center")
+		e.newUser("cc", "rm")
+		e.newUser("cc", "other")
+		e.must(201, "PUT", "/v1/accounts/cc/roles/account/rolemgr", map[string]any{"permissions": []string{"account.roles.manage"}})
+		e.grantRole("cc", "rm", "account", "rolemgr")
+		app, admin := e.token("cc", "app"), e.token("cc", "admin")
+		as := "Seatkeeper-Acting-User: rm"
+		before := e.state("cc")
+		wantProblem(t, e.do(app, "PUT", "/v1/accounts/cc/roles/account/godmode", map[string]any{"permissions": []string{"account.roles.manage", "account.settings.edit"}}, as), 403, "forbidden")
+		for _, role := range []string{"owner", "admin"} {
+			for _, u := range []string{"rm", "other"} {
+				wantProblem(t, e.do(app, "PUT", "/v1/accounts/cc/users/"+u+"/roles/account/"+role, nil, as), 403, "forbidden")
+			}
+		}
+		wantProblem(t, e.do(app, "PATCH", "/v1/accounts/cc/settings", `{"qm":{"track_silence":true}}`, as), 403, "forbidden")
+		e.sameState("cc", before)
+
+		// What rm holds, rm may give, and make a role of.
+		e.mustAs(app, 201, "PUT", "/v1/accounts/cc/roles/account/helper", map[string]any{"permissions": []string{"account.roles.manage"}}, as)
+		e.mustAs(app, 201, "PUT", "/v1/accounts/cc/users/other/roles/account/rolemgr", nil, as)
+		e.mustAs(admin, 201, "PUT", "/v1/accounts/cc/users/other/roles/account/admin", nil)
+
+		before = e.state("cc")
+		wantProblem(t, e.do(admin, "PUT", "/v1/accounts/cc/roles/account/owner", map[string]any{"permissions": []string{}}), 409, "conflict")
+		e.sameState("cc", before)
+	})
+}
+
 func TestAPI_R13_SettingsEdit(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		e.newAccount("cc", "contact-center")

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 )
@@ -126,12 +127,56 @@ func (s *Server) assignRole(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	err = s.mayGrant(r, ids[0], func() ([]string, error) {
+		roles, err := s.Store.Roles(r.Context(), ids[0])
+		for _, x := range roles {
+			if x.Service == ids[2] && x.Name == ids[3] {
+				return x.Permissions, err
+			}
+		}
+		return nil, err // no such role: the store says so
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	u, isNew, err := s.Store.AssignRole(r.Context(), actorOf(r), ids[0], ids[1], ids[2], ids[3], seatkeeper.SourceManual)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, created(isNew), u)
+}
+
+// mayGrant refuses an app token's acting user permissions that their own
+// roles do not grant them: one whose roles let them manage roles may make
+// a role, or give one, with at most their own permissions — an acting user
+// may do what their roles permit and nothing more (SPEC §4), and may not
+// give themselves more. Admin and operator tokens may grant anything.
+// perms is read only for an acting user.
+func (s *Server) mayGrant(r *http.Request, account string, perms func() ([]string, error)) error {
+	a := actorOf(r)
+	if a.TokenKind != seatkeeper.TokenApp || a.ActingUser == "" {
+		return nil
+	}
+	want, err := perms()
+	if err != nil || len(want) == 0 {
+		return err
+	}
+	e, found, err := s.Decisions.User(r.Context(), account, a.ActingUser)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %q does not exist", a.ActingUser)
+	}
+	signedIn := e.SignedIn(time.Now())
+	for _, p := range want {
+		if !e.Ent.Permission(p, signedIn).Allowed {
+			return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s may not grant %s: their own roles do not", a.ActingUser, p)
+		}
+	}
+	return nil
 }
 
 func (s *Server) unassignRole(w http.ResponseWriter, r *http.Request) {
@@ -160,6 +205,10 @@ func (s *Server) putRole(w http.ResponseWriter, r *http.Request) {
 	}
 	var b roleBody
 	if err := decodeBody(w, r, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.mayGrant(r, ids[0], func() ([]string, error) { return b.Permissions, nil }); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -46,6 +46,10 @@ func (s *Store) PutRole(ctx context.Context, by seatkeeper.Actor, account string
 		return false, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid role",
 			Fields: []seatkeeper.FieldError{{Field: "role", Message: "must be lower-case letters, digits and underscores, starting with a letter"}}}
 	}
+	if r.Service == "account" && r.Name == "owner" {
+		// R13: the owner edits the settings whatever the roles say.
+		return false, seatkeeper.Errorf(seatkeeper.EConflict, "the account owner's role is built in and cannot be redefined: create another role")
+	}
 	r.Permissions, r.Licenses = orEmpty(r.Permissions), orEmpty(r.Licenses)
 	created := false
 	err := s.write(ctx, func(t *tx) error {
