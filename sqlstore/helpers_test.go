@@ -2,6 +2,8 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -60,3 +62,26 @@ func mustAssign(t testing.TB, s *sqlstore.Store, account, user, license string) 
 }
 
 func code(err error) string { return seatkeeper.ErrorCode(err) }
+
+// signInAtOnce makes users u0 to u(n-1) members of acme's essentials pool
+// and signs them in all at once, each through stores[i%len(stores)] with
+// the Idempotency-Key "k-" and their id; it returns the answers.
+func signInAtOnce(t *testing.T, stores []*sqlstore.Store, n int) []seatkeeper.Session {
+	for i := range n {
+		mustUser(t, stores[0], "acme", fmt.Sprintf("u%d", i))
+		mustAssign(t, stores[0], "acme", fmt.Sprintf("u%d", i), "essentials")
+	}
+	answers := make([]seatkeeper.Session, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			user := fmt.Sprintf("u%d", i)
+			var err error
+			if answers[i], _, err = stores[i%len(stores)].StartSession(context.Background(), operator, "acme", user, "work_session", "k-"+user, user); err != nil {
+				t.Errorf("%s: %v", user, err)
+			}
+		})
+	}
+	wg.Wait()
+	return answers
+}

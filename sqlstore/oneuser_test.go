@@ -161,24 +161,7 @@ func TestR4_AnswersCountTheSettledPool(t *testing.T) {
 			t.Fatal(err)
 		}
 		const n = 80
-		for i := range n {
-			user := fmt.Sprintf("u%d", i)
-			mustUser(t, s, "acme", user)
-			mustAssign(t, s, "acme", user, "essentials")
-		}
-		answers := make([]seatkeeper.Session, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				var err error
-				user := fmt.Sprintf("u%d", i)
-				answers[i], _, err = stores[i%len(stores)].StartSession(ctx, operator, "acme", user, "work_session", "k-"+user, user)
-				if err != nil {
-					t.Errorf("%s: %v", user, err)
-				}
-			})
-		}
-		wg.Wait()
+		answers := signInAtOnce(t, stores, n)
 		seen := map[int]string{}
 		for i, a := range answers {
 			if a.InUse == nil || a.Overage == nil {

@@ -423,25 +423,8 @@ func TestSessionStartsWhenTheLedgerSays(t *testing.T) {
 		s := stores[0]
 		mustAccount(t, s, "acme", "contact-center")
 		mustSubscribe(t, s, "acme", "essentials", "concurrent", 100)
-		const n = 40
-		for i := range n {
-			user := fmt.Sprintf("u%d", i)
-			mustUser(t, s, "acme", user)
-			mustAssign(t, s, "acme", user, "essentials")
-		}
 		from := time.Now().Add(-time.Minute)
-		answers := make([]seatkeeper.Session, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				user := fmt.Sprintf("u%d", i)
-				var err error
-				if answers[i], _, err = stores[i%len(stores)].StartSession(ctx, operator, "acme", user, "work_session", "k-"+user, user); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
+		answers := signInAtOnce(t, stores, 40)
 		events, err := s.UsageEvents(ctx, "acme", from, time.Now().Add(time.Minute))
 		if err != nil {
 			t.Fatal(err)
