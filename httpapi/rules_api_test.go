@@ -705,6 +705,16 @@ func TestAPI_R15_RoleSeatsAreAssignments(t *testing.T) {
 		if d := e.check(e.Operator, "cc", "noplan", "feature=ai_expert_assist"); !d.Allowed {
 			t.Errorf("with a plan, the role's add-on: %+v, want allowed", d)
 		}
+		// A role linked later to the add-on is refused while a holder lacks a plan.
+		e.newUser("cc", "planless")
+		e.must(201, "PUT", "/v1/accounts/cc/roles/account/later", map[string]any{"permissions": []string{}})
+		e.grantRole("cc", "planless", "account", "later")
+		before = e.state("cc")
+		p := wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/cc/roles/account/later", map[string]any{"permissions": []string{}, "licenses": []string{"ai_expert_assist"}}), 422, "requirement_missing")
+		if !strings.Contains(p.Detail, "planless") {
+			t.Errorf("detail %q does not name the holder", p.Detail)
+		}
+		e.sameState("cc", before)
 
 		e.newAccount("wfo", "wfo")
 		e.subscribe("wfo", "monitoring", "named", 5)

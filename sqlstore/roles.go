@@ -112,6 +112,9 @@ func (t *tx) reseatHolders(before, after *acctState, ref entitlement.RoleRef) er
 			return err
 		}
 		h := u.holding()
+		if err := roleSeatsAssignable(before.ent, after.ent, h, h); err != nil {
+			return &seatkeeper.Error{Code: seatkeeper.ErrorCode(err), Message: "user " + id + ", who holds the role: " + seatkeeper.ErrorMessage(err)}
+		}
 		if err := t.moveSeats(before, after, id, h, h, seatkeeper.SourceRole); err != nil {
 			return err
 		}

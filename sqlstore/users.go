@@ -315,7 +315,7 @@ func (t *tx) changeUser(st *acctState, by seatkeeper.Actor, id, action, source s
 	if !old.exists && !cur.exists {
 		return cur.u, nil
 	}
-	if err := roleSeatsAssignable(st, old, cur); err != nil {
+	if err := roleSeatsAssignable(st.ent, st.ent, old.holding(), cur.holding()); err != nil {
 		return seatkeeper.User{}, err
 	}
 	if bad := st.ent.Unmet(cur.holding()); len(bad) > 0 && cur.exists {
@@ -343,23 +343,22 @@ func (t *tx) changeUser(st *acctState, by seatkeeper.Actor, id, action, source s
 }
 
 // roleSeatsAssignable checks the seats that roles newly give an active
-// user as a direct assignment of each would be checked (R15 seats are
-// assignments): a license retired or not for sale (R16), one whose plan or
+// user (holding cur under after, where it was old under before) as a
+// direct assignment of each would be checked (R15 seats are assignments):
+// a license retired or not for sale (R16), one whose plan or
 // requires_one_of the user lacks (R2, R16), one of an exclusive group
 // beside another, each refused with the code a direct assignment gets. The
 // seats the user's roles gave before, active or not, are not new: a
 // reactivation restores them.
-func roleSeatsAssignable(st *acctState, old, cur *userState) error {
-	h := cur.holding()
-	if !h.Active {
+func roleSeatsAssignable(before, after *entitlement.Account, old, cur entitlement.Holding) error {
+	if !cur.Active {
 		return nil
 	}
-	before := old.holding()
-	before.Active = true
-	had := st.ent.Seats(before)
-	for _, l := range st.ent.Seats(h) {
-		if cur.lic[l] == nil && !slices.Contains(had, l) {
-			if err := st.ent.CanAssign(h, l); err != nil {
+	old.Active = true
+	had := before.Seats(old)
+	for _, l := range after.Seats(cur) {
+		if !slices.Contains(cur.Licenses, l) && !slices.Contains(had, l) {
+			if err := after.CanAssign(cur, l); err != nil {
 				return err
 			}
 		}
