@@ -399,7 +399,7 @@ type inUseFix struct {
 // fixAnswers applies fixes after a flush that settled their pools: each
 // answer moves by the pool's value just before the flush (t.before) less
 // the value read. (storeSessions then keeps the answers for their keys.)
-func (t *tx) fixAnswers(fixes []inUseFix) error {
+func (t *tx) fixAnswers(fixes []inUseFix) {
 	for _, f := range fixes {
 		before, ok := t.before[f.c]
 		if d := before - f.row; ok && d != 0 {
@@ -409,7 +409,6 @@ func (t *tx) fixAnswers(fixes []inUseFix) error {
 			}
 		}
 	}
-	return nil
 }
 
 // storeSessions stores the sessions of the sign-ins admitted, started at

@@ -260,9 +260,8 @@ func (t *tx) flush() error {
 	}
 	if err == nil && !t.deferCounts {
 		// After the counters: their lock is held.
-		if err = t.fixAnswers(t.fixes); err == nil {
-			err = t.flushStamped(false)
-		}
+		t.fixAnswers(t.fixes)
+		err = t.flushStamped(false)
 	}
 	t.stmts, t.audits, t.events, t.notes = nil, nil, nil, nil
 	if !t.deferCounts {
@@ -836,9 +835,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 				if op.err == nil {
 					t.stamped = append(t.stamped, op.stamped...)
 					t.signIns = append(t.signIns, op.signIns...)
-					if err := t.fixAnswers(op.fixes); err != nil {
-						return err
-					}
+					t.fixAnswers(op.fixes)
 				}
 			}
 			// Queued if nothing but the COMMIT follows: before the
