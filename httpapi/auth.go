@@ -19,7 +19,11 @@ type access struct {
 	admin      bool     // operator, or an admin token of the account
 	permission string   // …or an app token whose acting user's roles grant this
 	alsoBy     []string // …or any of these
-	anyAccount bool     // any valid token, the route names no account
+	// …or, for a service's roles (the path's {service}, not account), the
+	// service's own permission "<service>.<byService>": account roles and
+	// service roles are independent (R11), so a QM admin manages QM roles.
+	byService  string
+	anyAccount bool // any valid token, the route names no account
 }
 
 var (
@@ -32,6 +36,12 @@ var (
 
 func permitted(perm string, orAny ...string) access {
 	return access{admin: true, permission: perm, alsoBy: orAny}
+}
+
+// permittedOrService is permitted(perm), or the path's service's own
+// permission <service>.<byService> for a service's roles.
+func permittedOrService(perm, byService string) access {
+	return access{admin: true, permission: perm, byService: byService}
 }
 
 // ActingUserHeader names the user an app token acts for.
@@ -175,7 +185,11 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 	// Refused, the answer names the permission that failed for want of a
 	// presence, if one did: signing in would give it.
 	why, whyCode := a.permission, entitlement.Code("")
-	for _, p := range append([]string{a.permission}, a.alsoBy...) {
+	perms := append([]string{a.permission}, a.alsoBy...)
+	if svc := r.PathValue("service"); a.byService != "" && svc != "" && svc != "account" {
+		perms = append(perms, svc+"."+a.byService)
+	}
+	for _, p := range perms {
 		d := e.Ent.Permission(p, signedIn)
 		if d.Allowed {
 			return nil

@@ -343,6 +343,39 @@ func TestAPI_R10_AccountWide(t *testing.T) {
 // R11: assigning QM gives the default role agent; default roles cannot be
 // deleted; custom roles carry their own permissions; account and service
 // roles are independent.
+// R11: account roles and service roles are independent. A QM admin, with
+// no account role, assigns QM roles (qm.users.manage) and defines custom
+// QM roles (qm.roles.manage) through an app token acting for them, but
+// may not touch account roles; an account member may not touch QM roles.
+func TestAPI_R11_ServiceAdminsManageServiceRoles(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.newAccount("cc", "contact-center")
+		e.subscribe("cc", "essentials", "named", 5)
+		e.subscribe("cc", "qm", "named", 5)
+		for _, u := range []string{"qmadm", "t1", "member"} {
+			e.newUser("cc", u)
+			e.must(201, "PUT", "/v1/accounts/cc/users/"+u+"/licenses/essentials", nil)
+			e.must(201, "PUT", "/v1/accounts/cc/users/"+u+"/licenses/qm", nil)
+		}
+		e.grantRole("cc", "qmadm", "qm", "admin")
+		e.grantRole("cc", "member", "account", "member")
+		app := e.token("cc", "app")
+		qm, member := "Seatkeeper-Acting-User: qmadm", "Seatkeeper-Acting-User: member"
+
+		e.mustAs(app, 201, "PUT", "/v1/accounts/cc/users/t1/roles/qm/evaluator", nil, qm)
+		e.mustAs(app, 201, "PUT", "/v1/accounts/cc/roles/qm/reviewer", map[string]any{"permissions": []string{"qm.reports.view"}}, qm)
+		e.mustAs(app, 201, "PUT", "/v1/accounts/cc/users/t1/roles/qm/reviewer", nil, qm)
+		e.mustAs(app, 204, "DELETE", "/v1/accounts/cc/users/t1/roles/qm/reviewer", nil, qm)
+		e.mustAs(app, 204, "DELETE", "/v1/accounts/cc/roles/qm/reviewer", nil, qm)
+
+		before := e.state("cc")
+		wantProblem(t, e.do(app, "PUT", "/v1/accounts/cc/users/t1/roles/account/admin", nil, qm), 403, "forbidden")
+		wantProblem(t, e.do(app, "PUT", "/v1/accounts/cc/roles/account/helper", map[string]any{"permissions": []string{}}, qm), 403, "forbidden")
+		wantProblem(t, e.do(app, "PUT", "/v1/accounts/cc/users/t1/roles/qm/admin", nil, member), 403, "forbidden")
+		e.sameState("cc", before)
+	})
+}
+
 func TestAPI_R11_QMRoles(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		e.newAccount("cc", "contact-center")

@@ -147,12 +147,12 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "GET /v1/accounts/{account}/users", reader, s.listUsers)
 	s.handle(mux, "PUT /v1/accounts/{account}/users/{user}/licenses/{license}", permitted("account.licenses.assign"), s.assignLicense)
 	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/licenses/{license}", permitted("account.licenses.assign"), s.unassignLicense)
-	s.handle(mux, "PUT /v1/accounts/{account}/users/{user}/roles/{service}/{role}", permitted("account.roles.manage"), s.assignRole)
-	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/roles/{service}/{role}", permitted("account.roles.manage"), s.unassignRole)
+	s.handle(mux, "PUT /v1/accounts/{account}/users/{user}/roles/{service}/{role}", permittedOrService("account.roles.manage", "users.manage"), s.assignRole)
+	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/roles/{service}/{role}", permittedOrService("account.roles.manage", "users.manage"), s.unassignRole)
 
-	s.handle(mux, "PUT /v1/accounts/{account}/roles/{service}/{role}", permitted("account.roles.manage"), s.putRole)
+	s.handle(mux, "PUT /v1/accounts/{account}/roles/{service}/{role}", permittedOrService("account.roles.manage", "roles.manage"), s.putRole)
 	s.handle(mux, "GET /v1/accounts/{account}/roles", reader, s.listRoles)
-	s.handle(mux, "DELETE /v1/accounts/{account}/roles/{service}/{role}", permitted("account.roles.manage"), s.deleteRole)
+	s.handle(mux, "DELETE /v1/accounts/{account}/roles/{service}/{role}", permittedOrService("account.roles.manage", "roles.manage"), s.deleteRole)
 
 	s.handle(mux, "GET /v1/accounts/{account}/licenses", reader, s.licenseSummary)
 
