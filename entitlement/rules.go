@@ -69,6 +69,14 @@ func (a *Account) CanAssign(h Holding, license string) error {
 		if lic.Kind == catalog.KindPlan && other.Kind == catalog.KindPlan {
 			return seatkeeper.Errorf(seatkeeper.EConflict, "the user already holds plan %s; unassign it before assigning %s", other.Key, lic.Key)
 		}
+	}
+	// An exclusive group's licenses exclude each other however they are
+	// held: directly or through roles (R15, R16).
+	for _, l := range a.Seats(h) {
+		other, ok := cat.License(l)
+		if !ok || other.Key == lic.Key {
+			continue
+		}
 		if lic.ExclusiveGroup != "" && other.ExclusiveGroup == lic.ExclusiveGroup {
 			return seatkeeper.Errorf(seatkeeper.EConflict, "the user already holds %s; %s and %s exclude each other", other.Key, other.Key, lic.Key)
 		}

@@ -763,6 +763,18 @@ func TestAPI_R15_RoleSeatsAreAssignments(t *testing.T) {
 			wantProblem(t, r, 422, c.code)
 			e.sameState("wfo", before)
 		}
+
+		// Insights reader and author exclude each other however held.
+		e.subscribe("wfo", "insights_reader", "named", 5)
+		e.subscribe("wfo", "insights_author", "named", 5)
+		e.must(201, "PUT", "/v1/accounts/wfo/roles/wfo/bireader", map[string]any{"permissions": []string{}, "licenses": []string{"insights_reader"}})
+		e.must(201, "PUT", "/v1/accounts/wfo/roles/wfo/biauthor", map[string]any{"permissions": []string{}, "licenses": []string{"insights_author"}})
+		e.newUser("wfo", "r3")
+		e.grantRole("wfo", "r3", "wfo", "bireader")
+		before = e.state("wfo")
+		wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/wfo/users/r3/roles/wfo/biauthor", nil), 409, "conflict")
+		wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/wfo/users/r3/licenses/insights_author", nil), 409, "conflict")
+		e.sameState("wfo", before)
 	})
 }
 
