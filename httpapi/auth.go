@@ -172,16 +172,10 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 	if !validID(acting) {
 		return seatkeeper.Errorf(seatkeeper.EInvalid, "%s must match [A-Za-z0-9._@:-]{1,128}", ActingUserHeader)
 	}
-	e, found, err := s.Decisions.User(r.Context(), account, acting)
-	switch {
-	case err != nil:
+	permission, err := s.actingUser(r.Context(), account, acting)
+	if err != nil {
 		return err
-	case !found:
-		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %q does not exist", acting)
 	}
-	// The acting user's permission is decided as check decides it: a
-	// concurrent plan's permissions need a live presence (R4).
-	signedIn := e.SignedIn(time.Now())
 	// Refused, the answer names the permission that failed for want of a
 	// presence, if one did: signing in would give it.
 	why, whyCode := a.permission, entitlement.Code("")
@@ -190,7 +184,7 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 		perms = append(perms, svc+"."+a.byService)
 	}
 	for _, p := range perms {
-		d := e.Ent.Permission(p, signedIn)
+		d := permission(p)
 		if d.Allowed {
 			return nil
 		}
@@ -199,4 +193,19 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 		}
 	}
 	return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s lacks %s (%s)", acting, why, whyCode)
+}
+
+// actingUser returns how an acting user's permissions are decided: as
+// check decides them, a concurrent plan's needing a live presence (R4).
+// An acting user who does not exist is forbidden.
+func (s *Server) actingUser(ctx context.Context, account, acting string) (func(permission string) entitlement.Decision, error) {
+	e, found, err := s.Decisions.User(ctx, account, acting)
+	switch {
+	case err != nil:
+		return nil, err
+	case !found:
+		return nil, seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %q does not exist", acting)
+	}
+	signedIn := e.SignedIn(time.Now())
+	return func(p string) entitlement.Decision { return e.Ent.Permission(p, signedIn) }, nil
 }

@@ -7,10 +7,10 @@ import (
 	"github.com/seatkeeper/seatkeeper"
 )
 
-// TestWantsCSV: ?format= decides, in any case, and refuses anything but
+// TestR17_WantsCSV: ?format= decides, in any case, and refuses anything but
 // csv and json; otherwise Accept does, by q-value and then by the more
 // specific range, a tie and no preference being JSON (SPEC §4.7).
-func TestWantsCSV(t *testing.T) {
+func TestR17_WantsCSV(t *testing.T) {
 	for _, c := range []struct {
 		query, accept string
 		csv           bool

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 )
@@ -163,16 +162,12 @@ func (s *Server) mayGrant(r *http.Request, account string, perms func() ([]strin
 	if err != nil || len(want) == 0 {
 		return err
 	}
-	e, found, err := s.Decisions.User(r.Context(), account, a.ActingUser)
-	switch {
-	case err != nil:
+	permission, err := s.actingUser(r.Context(), account, a.ActingUser)
+	if err != nil {
 		return err
-	case !found:
-		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %q does not exist", a.ActingUser)
 	}
-	signedIn := e.SignedIn(time.Now())
 	for _, p := range want {
-		if !e.Ent.Permission(p, signedIn).Allowed {
+		if !permission(p).Allowed {
 			return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s may not grant %s: their own roles do not", a.ActingUser, p)
 		}
 	}

@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// TestActiveSpanModel (R3) checks activeSpan against a step-by-step
+// TestR3_ActiveSpanModel (R3) checks activeSpan against a step-by-step
 // model on random toggles: a presence counts from its start, or the first
 // activation after it if the user was inactive then, until the first
 // deactivation after that; toggles at one instant apply in their order.
-func TestActiveSpanModel(t *testing.T) {
+func TestR3_ActiveSpanModel(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := range 20000 {
 		var ts []toggle

@@ -93,9 +93,8 @@ func (s *Store) usageIn(ctx context.Context, account string, loc *time.Location,
 	}
 	for _, sub := range subs {
 		windows := [][2]time.Time{{bounds[0][0], bounds[len(bounds)-1][1]}} // one read for all
-		grace := time.Duration(0)
+		grace := meteredGrace(sub)
 		if sub.Model == "concurrent" {
-			grace = time.Duration(*sub.GracePeriod) // R7; a named seat has no grace
 			windows = bounds
 		}
 		for _, w := range windows {
@@ -114,6 +113,15 @@ func (s *Store) usageIn(ctx context.Context, account string, loc *time.Location,
 		}
 	}
 	return out, nil
+}
+
+// meteredGrace is the grace period R7 meters a subscription with: a pool's
+// own; none for named seats.
+func meteredGrace(sub seatkeeper.Subscription) time.Duration {
+	if sub.Model != "concurrent" {
+		return 0
+	}
+	return time.Duration(*sub.GracePeriod)
 }
 
 // quantityBefore is the quantity in force just before t: that of the

@@ -109,14 +109,14 @@ func TestPresencesFollowTheLedger(t *testing.T) {
 	})
 }
 
-// TestMeteringCountsActiveUsers (R3, §4.5): metering counts a user only
+// TestR3_MeteringCountsActiveUsers (R3, §4.5): metering counts a user only
 // while active, as the presence API would have it. A deactivation ends the
 // user's presences — open ones, ones the ledger ends later, imported in
 // any order — and frees their seats; a presence or an assignment begun
 // while the user was inactive counts from the next activation on (a
 // presence) or not at all (a seat, which must be assigned again). A live
 // deactivation ends the imported presences too.
-func TestMeteringCountsActiveUsers(t *testing.T) {
+func TestR3_MeteringCountsActiveUsers(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		day := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)

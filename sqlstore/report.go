@@ -32,10 +32,7 @@ func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.
 		if license != "" && sub.License != license || license == "" && sub.Model != "concurrent" || lic.Scope != catalog.ScopeUser {
 			continue
 		}
-		grace := time.Duration(0) // a named seat has no grace, as in billing
-		if sub.Model == "concurrent" {
-			grace = time.Duration(*sub.GracePeriod)
-		}
+		grace := meteredGrace(sub) // as billing meters it
 		in, denied, qs, err := s.usageOf(ctx, account, sub, from.Add(-grace), to)
 		if err != nil {
 			return nil, err

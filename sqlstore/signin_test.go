@@ -413,11 +413,11 @@ func TestR4_RefusalAtTheSettlementIsMetered(t *testing.T) {
 	})
 }
 
-// TestSessionStartsWhenTheLedgerSays: a session's started_at, in the
+// TestR4_SessionStartsWhenTheLedgerSays: a session's started_at, in the
 // answer, in the list of sessions and in a replay by its Idempotency-Key,
 // is the time of its presence.start in the ledger, which is stamped when
 // the pool's place is settled; and it expires its timeout after that.
-func TestSessionStartsWhenTheLedgerSays(t *testing.T) {
+func TestR4_SessionStartsWhenTheLedgerSays(t *testing.T) {
 	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
 		ctx := context.Background()
 		s := stores[0]
