@@ -573,6 +573,29 @@ func TestAPI_UsageImportValidation(t *testing.T) {
 				t.Errorf("rows %+v, want one with peak 120 and 120 sign-ins", rows)
 			}
 		})
+		t.Run("session_of_an_earlier_batch", func(t *testing.T) {
+			// A session is one user's, in later batches too: bob's events
+			// for ann's session are refused, whatever the order of the
+			// batch; ann's own end is taken.
+			e := e.withT(t)
+			e.must(201, "POST", "/v1/accounts/acme/usage/events", map[string]any{"events": []usageEvent{presence("presence.start", "ann", "ann-7", at)}})
+			bobs := presence("presence.end", "bob", "ann-7", at.Add(time.Hour))
+			r := e.importEvents(e.Operator, "acme", []usageEvent{presence("presence.start", "cy", "cy-7", at), bobs})
+			wantProblem(t, r, 400, "invalid_request")
+			if got := fieldsOf(t, r); !slices.Equal(got, []string{"events[1].session"}) || !strings.Contains(string(r.Body), `\"ann\"`) {
+				t.Errorf("errors name %v, want events[1].session naming ann: %s", got, r.Body)
+			}
+			e.must(201, "POST", "/v1/accounts/acme/usage/events", map[string]any{"events": []usageEvent{presence("presence.end", "ann", "ann-7", at.Add(time.Hour))}})
+			var users []string
+			for _, ev := range e.imported("acme") {
+				if ev.Session == "ann-7" || ev.Session == "cy-7" {
+					users = append(users, ev.User)
+				}
+			}
+			if !slices.Equal(users, []string{"ann", "ann"}) {
+				t.Errorf("users of the imported events of ann-7 and cy-7: %v, want ann's start and end", users)
+			}
+		})
 	})
 }
 

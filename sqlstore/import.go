@@ -120,9 +120,9 @@ func (t *tx) insertImported(account string, events []seatkeeper.UsageEvent) erro
 }
 
 // refuseInconsistent refuses a batch whose presence events contradict
-// each other or the presence API: a session is one user's presence of one
-// kind in one pool, and not one the presence API started (imports are for
-// presence tracked elsewhere). (Repeats and any order are taken: a
+// each other, earlier imports or the presence API: a session is one user's
+// presence of one kind in one pool, and not one the presence API started
+// (imports are for presence tracked elsewhere). (Repeats and any order are taken: a
 // presence is its first start and its last end, so a batch sent twice
 // changes nothing, and an end may come before its start. One that ends
 // before it starts counts nowhere.)
@@ -158,36 +158,71 @@ func (t *tx) refuseInconsistent(account string, events []seatkeeper.UsageEvent) 
 			bad(i, "kind", fmt.Sprintf("session %q is a %s in event %d", e.Session, f.kind, f.i))
 		}
 	}
-	// The sessions of the presence API, by their primary key.
+	// The sessions of the presence API, by their primary key; and the
+	// users of the sessions earlier imports brought, by the presences'
+	// primary key, a pool at a time.
 	live := map[string]bool{}
+	err := t.eachRow(ids, func(in string, list any) (rows, error) {
+		return t.query(`SELECT id FROM sessions WHERE account = ? AND id `+in, account, list)
+	}, func(r row) error {
+		var id string
+		err := r.Scan(&id)
+		live[id] = true
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	byPool := map[string][]string{}
+	for _, id := range ids {
+		if live[id] {
+			bad(sessions[id].i, "session", fmt.Sprintf("session %q was started through the presence API; an import may not change it", id))
+		}
+		byPool[sessions[id].license] = append(byPool[sessions[id].license], id)
+	}
+	for license, pool := range byPool {
+		err := t.eachRow(pool, func(in string, list any) (rows, error) {
+			return t.query(`SELECT p.session, k.user_id FROM presences p JOIN user_keys k ON k.key = p.user_key
+				WHERE p.account = ? AND p.license = ? AND p.session `+in, account, license, list)
+		}, func(r row) error {
+			var id, user string
+			if err := r.Scan(&id, &user); err != nil {
+				return err
+			}
+			if f := sessions[id]; f.user != user {
+				bad(f.i, "session", fmt.Sprintf("session %q is user %q's in the ledger already", id, user))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if len(fields) > 0 {
+		return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "events contradict each other or the presence API; none were imported", Fields: fields}
+	}
+	return nil
+}
+
+// eachRow runs query over ids a few thousand at a time (as a condition
+// "is one of these", from inList) and gives each row to scan.
+func (t *tx) eachRow(ids []string, query func(in string, list any) (rows, error), scan func(row) error) error {
 	const chunk = 3000
 	for lo := 0; lo < len(ids); lo += chunk {
-		part := ids[lo:min(lo+chunk, len(ids))]
-		in, list := t.inList(part)
-		rows, err := t.query(`SELECT id FROM sessions WHERE account = ? AND id `+in, account, list)
+		rows, err := query(t.inList(ids[lo:min(lo+chunk, len(ids))]))
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			if err := scan(rows); err != nil {
 				rows.Close()
 				return err
 			}
-			live[id] = true
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-	}
-	for _, id := range ids {
-		if live[id] {
-			bad(sessions[id].i, "session", fmt.Sprintf("session %q was started through the presence API; an import may not change it", id))
-		}
-	}
-	if len(fields) > 0 {
-		return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "events contradict each other or the presence API; none were imported", Fields: fields}
 	}
 	return nil
 }
