@@ -372,7 +372,17 @@ func TestAPI_R11_ServiceAdminsManageServiceRoles(t *testing.T) {
 		wantProblem(t, e.do(app, "PUT", "/v1/accounts/cc/users/t1/roles/account/admin", nil, qm), 403, "forbidden")
 		wantProblem(t, e.do(app, "PUT", "/v1/accounts/cc/roles/account/helper", map[string]any{"permissions": []string{}}, qm), 403, "forbidden")
 		wantProblem(t, e.do(app, "PUT", "/v1/accounts/cc/users/t1/roles/qm/admin", nil, member), 403, "forbidden")
+		// Linking a role to licenses assigns them (R15): a QM admin
+		// without account.licenses.assign may neither link a new role to
+		// a plan nor relink an existing one, though they may redefine its
+		// permissions with its links as they are.
+		wantProblem(t, e.do(app, "PUT", "/v1/accounts/cc/roles/qm/sneaky", map[string]any{"permissions": []string{}, "licenses": []string{"essentials"}}, qm), 403, "forbidden")
+		wantProblem(t, e.do(app, "PUT", "/v1/accounts/cc/roles/qm/evaluator", map[string]any{"permissions": []string{"qm.reports.view"}, "licenses": []string{"qm"}}, qm), 403, "forbidden")
 		e.sameState("cc", before)
+		e.mustAs(app, 201, "PUT", "/v1/accounts/cc/roles/qm/viewer", map[string]any{"permissions": []string{"qm.reports.view"}}, qm)
+		e.mustAs(app, 200, "PUT", "/v1/accounts/cc/roles/qm/viewer", map[string]any{"permissions": []string{}, "licenses": []string{}}, qm)
+		e.grantRole("cc", "member", "account", "admin")
+		e.mustAs(app, 200, "PUT", "/v1/accounts/cc/roles/qm/viewer", map[string]any{"permissions": []string{}, "licenses": []string{"qm"}}, member)
 	})
 }
 

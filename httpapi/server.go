@@ -145,8 +145,8 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "GET /v1/accounts/{account}/users/{user}", reader, s.getUser)
 	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}", permitted("account.users.manage"), s.deleteUser)
 	s.handle(mux, "GET /v1/accounts/{account}/users", reader, s.listUsers)
-	s.handle(mux, "PUT /v1/accounts/{account}/users/{user}/licenses/{license}", permitted("account.licenses.assign"), s.assignLicense)
-	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/licenses/{license}", permitted("account.licenses.assign"), s.unassignLicense)
+	s.handle(mux, "PUT /v1/accounts/{account}/users/{user}/licenses/{license}", permitted(assignLicenses), s.assignLicense)
+	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/licenses/{license}", permitted(assignLicenses), s.unassignLicense)
 	s.handle(mux, "PUT /v1/accounts/{account}/users/{user}/roles/{service}/{role}", permittedOrService("account.roles.manage", "users.manage"), s.assignRole)
 	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/roles/{service}/{role}", permittedOrService("account.roles.manage", "users.manage"), s.unassignRole)
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -174,6 +175,49 @@ func (s *Server) mayGrant(r *http.Request, account string, perms func() ([]strin
 	return nil
 }
 
+// assignLicenses is the permission to assign licenses to users.
+const assignLicenses = "account.licenses.assign"
+
+// mayLink refuses an app token's acting user a change of a role's
+// license links unless their roles let them assign licenses: linking a
+// role to licenses, or unlinking it, assigns or unassigns them to its
+// holders (R15), so it takes the permission that assigning them directly
+// takes.
+func (s *Server) mayLink(r *http.Request, account, service, name string, links []string) error {
+	a := actorOf(r)
+	if a.TokenKind != seatkeeper.TokenApp || a.ActingUser == "" {
+		return nil
+	}
+	roles, err := s.Store.Roles(r.Context(), account)
+	if err != nil {
+		return err
+	}
+	var was []string
+	for _, x := range roles {
+		if x.Service == service && x.Name == name {
+			was = x.Licenses
+		}
+	}
+	if sameSet(was, links) {
+		return nil
+	}
+	permission, err := s.actingUser(r.Context(), account, a.ActingUser)
+	if err != nil {
+		return err
+	}
+	if !permission(assignLicenses).Allowed {
+		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s may not change the licenses a role links: their own roles do not grant %s", a.ActingUser, assignLicenses)
+	}
+	return nil
+}
+
+// sameSet says whether a and b hold the same strings, however ordered or
+// repeated.
+func sameSet(a, b []string) bool {
+	return !slices.ContainsFunc(a, func(x string) bool { return !slices.Contains(b, x) }) &&
+		!slices.ContainsFunc(b, func(x string) bool { return !slices.Contains(a, x) })
+}
+
 func (s *Server) unassignRole(w http.ResponseWriter, r *http.Request) {
 	ids, err := pathIDs(r, "account", "user", "service", "role")
 	if err != nil {
@@ -204,6 +248,10 @@ func (s *Server) putRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.mayGrant(r, ids[0], func() ([]string, error) { return b.Permissions, nil }); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.mayLink(r, ids[0], ids[1], ids[2], b.Licenses); err != nil {
 		s.fail(w, r, err)
 		return
 	}
