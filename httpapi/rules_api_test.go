@@ -759,8 +759,33 @@ func TestAPI_R15_RoleSeatsAreAssignments(t *testing.T) {
 		}
 		e.sameState("cc", before)
 
+		// Nor may a role be unlinked from what a holder's other licenses
+		// require (R2), as unassigning the role may not: the plan under
+		// noplan's add-on came from a role.
+		e.must(201, "PUT", "/v1/accounts/cc/roles/account/planrole", map[string]any{"permissions": []string{}, "licenses": []string{"essentials"}})
+		e.newUser("cc", "viarole")
+		e.grantRole("cc", "viarole", "account", "planrole")
+		e.must(201, "PUT", "/v1/accounts/cc/users/viarole/licenses/ai_expert_assist", nil)
+		before = e.state("cc")
+		wantProblem(t, e.do(e.Operator, "DELETE", "/v1/accounts/cc/users/viarole/roles/account/planrole", nil), 409, "conflict")
+		p = wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/cc/roles/account/planrole", map[string]any{"permissions": []string{}, "licenses": []string{}}), 409, "conflict")
+		if !strings.Contains(p.Detail, "viarole") || !strings.Contains(p.Detail, "ai_expert_assist") {
+			t.Errorf("detail %q does not name the holder and the add-on", p.Detail)
+		}
+		e.sameState("cc", before)
+
 		e.newAccount("wfo", "wfo")
 		e.subscribe("wfo", "monitoring", "named", 5)
+		// R16: desktop_analytics requires one of cr, qm, wfm; the agent
+		// role's qm is the one a holder has.
+		e.subscribe("wfo", "qm", "named", 5)
+		e.subscribe("wfo", "desktop_analytics", "named", 5)
+		e.newUser("wfo", "da")
+		e.grantRole("wfo", "da", "wfo", "agent")
+		e.must(201, "PUT", "/v1/accounts/wfo/users/da/licenses/desktop_analytics", nil)
+		before = e.state("wfo")
+		wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/wfo/roles/wfo/agent", map[string]any{"permissions": []string{}, "licenses": []string{}}), 409, "conflict")
+		e.sameState("wfo", before)
 		e.newUser("wfo", "o1")
 		for _, c := range []struct{ role, license, code string }{
 			{"monrole", "monitoring", "requirement_missing"},

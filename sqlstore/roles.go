@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
@@ -114,6 +115,12 @@ func (t *tx) reseatHolders(before, after *acctState, ref entitlement.RoleRef) er
 		h := u.holding()
 		if err := roleSeatsAssignable(before.ent, after.ent, h, h); err != nil {
 			return &seatkeeper.Error{Code: seatkeeper.ErrorCode(err), Message: "user " + id + ", who holds the role: " + seatkeeper.ErrorMessage(err)}
+		}
+		// Nor may it take away what the user's other licenses require
+		// (R2, R16), as unassigning the role would not.
+		was := before.ent.Unmet(h)
+		if bad := slices.DeleteFunc(after.ent.Unmet(h), func(l string) bool { return slices.Contains(was, l) }); len(bad) > 0 {
+			return seatkeeper.Errorf(seatkeeper.EConflict, "user %s, who holds the role, would be left with %s without what it requires (a plan or one of its requires_one_of); change that first", id, strings.Join(bad, ", "))
 		}
 		if err := t.moveSeats(before, after, id, h, h, seatkeeper.SourceRole); err != nil {
 			return err
