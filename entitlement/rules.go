@@ -133,15 +133,22 @@ func (a *Account) coveringPlan(i int) int {
 // no cap (R14). A coverage license of a concurrent plan caps at the plan's
 // quantity plus the add-on's (R9). max_per_account caps too (R16).
 func (a *Account) Capacity(license string) (limit int, capped bool) {
+	limit, capped, _ = a.capacity(license)
+	return limit, capped
+}
+
+// capacity is Capacity, and whether the catalog's max_per_account is what
+// caps it, below what was bought.
+func (a *Account) capacity(license string) (limit int, capped, byMax bool) {
 	i := a.cat.LicenseIndex(license)
 	if i < 0 {
-		return 0, true
+		return 0, true, false
 	}
 	lic := &a.cat.Licenses[i]
 	s, ok := a.subs[i]
 	switch {
 	case ok && s.Model == catalog.ModelConcurrent:
-		return 0, false
+		return 0, false, false
 	case ok && s.Commit:
 		capped = false
 	case ok:
@@ -153,9 +160,24 @@ func (a *Account) Capacity(license string) (limit int, capped bool) {
 		limit += a.subs[p].Quantity
 	}
 	if lic.MaxPerAccount > 0 && (!capped || limit > lic.MaxPerAccount) {
-		limit, capped = lic.MaxPerAccount, true
+		return lic.MaxPerAccount, true, true
 	}
-	return limit, capped
+	return limit, capped, false
+}
+
+// Full is the refusal of a seat of a license whose seats are all taken:
+// max_per_account_reached where the catalog's max_per_account caps what
+// was bought (R16), seat_limit_reached otherwise (R1, R9), saying why.
+func (a *Account) Full(license string) *seatkeeper.Error {
+	limit, _, byMax := a.capacity(license)
+	i := a.cat.LicenseIndex(license)
+	switch {
+	case byMax:
+		return seatkeeper.Errorf(seatkeeper.EMaxPerAccount, "an account may have at most %d %s seats, and all are taken", limit, license)
+	case i >= 0 && !a.subscribed.Has(i) && a.coveringPlan(i) < 0:
+		return seatkeeper.Errorf(seatkeeper.ESeatLimit, "the account has no subscription to %s", license)
+	}
+	return seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken (%d)", license, limit)
 }
 
 // RequiredAddonSeats is R9's figure for a coverage license (qm, wfm) of a

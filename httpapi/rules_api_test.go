@@ -851,6 +851,44 @@ func TestAPI_R16_CatalogRules(t *testing.T) {
 				t.Errorf("subscriptions = %+v", body.Items)
 			}
 		})
+		// With a commitment, wfo_access has no cap of its own: the sixth
+		// seat is refused by the per-account maximum, and says so.
+		t.Run("wfo_access_max_under_commit", func(t *testing.T) {
+			e := e.withT(t)
+			e.newAccount("wfo2", "wfo")
+			e.must(201, "PUT", "/v1/accounts/wfo2/subscriptions/wfo_access", map[string]any{"model": "named", "quantity": 3, "enforcement": "commit"})
+			for i, u := range e.newUsers("wfo2", "w", 6) {
+				if i < 5 {
+					e.must(201, "PUT", "/v1/accounts/wfo2/users/"+u+"/licenses/wfo_access", nil)
+					continue
+				}
+				before := e.state("wfo2")
+				p := wantProblem(t, e.assign("wfo2", u, "wfo_access"), 409, "max_per_account_reached")
+				wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/wfo2/users/"+u+"/roles/wfo/evaluator", nil), 409, "max_per_account_reached")
+				if !strings.Contains(p.Detail, "at most 5") {
+					t.Errorf("detail %q does not say the maximum", p.Detail)
+				}
+				e.sameState("wfo2", before)
+			}
+		})
+		// R3: a user deactivated while a role gave them qm keeps the role;
+		// with qm's subscription deleted since, reactivating them is
+		// refused, and says why.
+		t.Run("reactivate_without_subscription", func(t *testing.T) {
+			e := e.withT(t)
+			e.newAccount("wfo3", "wfo")
+			e.subscribe("wfo3", "qm", "named", 2)
+			e.newUser("wfo3", "ag")
+			e.grantRole("wfo3", "ag", "wfo", "agent")
+			e.must(200, "PUT", "/v1/accounts/wfo3/users/ag", map[string]any{"active": false})
+			e.must(204, "DELETE", "/v1/accounts/wfo3/subscriptions/qm", nil)
+			before := e.state("wfo3")
+			p := wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/wfo3/users/ag", map[string]any{"active": true}), 409, "seat_limit_reached")
+			if !strings.Contains(p.Detail, "no subscription to qm") {
+				t.Errorf("detail %q does not say qm is not subscribed", p.Detail)
+			}
+			e.sameState("wfo3", before)
+		})
 		t.Run("delete_subscription", func(t *testing.T) {
 			e := e.withT(t)
 			e.subscribe("wfo", "bot_analytics", "named", 2)

@@ -497,11 +497,10 @@ func noRoomAt(t *tx, c counter, room int) error {
 		}
 		return &roomError{c, poolFull(c.license, inUse, limit)}
 	}
-	limit := 0
 	if st := t.countSts[c.account]; st != nil {
-		limit, _ = st.ent.Capacity(c.license)
+		return &roomError{c, st.ent.Full(c.license)}
 	}
-	return &roomError{c, seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken (%d)", c.license, limit)}
+	return &roomError{c, seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken", c.license)}
 }
 
 // poolFull is the pool_exhausted answer (R4).
