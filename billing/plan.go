@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/seatkeeper/seatkeeper/metering"
 )
 
 // day is a civil date as a day number (days since 1970-01-01, proleptic
@@ -19,10 +21,11 @@ func (d day) date() (int, time.Month, int) {
 	return time.Unix(int64(d)*86400, 0).UTC().Date()
 }
 
-// midnight is the local midnight starting d in loc.
+// midnight is the first instant of d in loc (where clocks skip midnight,
+// the moment they change).
 func (d day) midnight(loc *time.Location) time.Time {
 	y, m, dd := d.date()
-	return time.Date(y, m, dd, 0, 0, 0, 0, loc)
+	return metering.StartOfDay(y, m, dd, loc)
 }
 
 func (d day) String() string {

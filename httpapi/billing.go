@@ -7,6 +7,7 @@ import (
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/billing"
+	"github.com/seatkeeper/seatkeeper/metering"
 )
 
 // monthlyUsage is GET …/billing/usage?from=YYYY-MM&to=YYYY-MM (SPEC §4.6).
@@ -85,14 +86,14 @@ func (s *Server) advice(w http.ResponseWriter, r *http.Request) {
 // billingTime reads from/to of statements: a month YYYY-MM (its first
 // day), a date, or an RFC 3339 time, in the account's time zone.
 func billingTime(v, name string, loc *time.Location) (time.Time, error) {
-	if m, err := time.ParseInLocation("2006-01", v, loc); err == nil {
-		return m, nil
+	if m, err := time.Parse("2006-01", v); err == nil {
+		return metering.StartOfDay(m.Year(), m.Month(), 1, loc), nil
 	}
-	t, err := reportTime(v, name, loc)
-	if err == nil && name == "to" && len(v) == len("2006-01-02") {
-		t = t.AddDate(0, 0, -1) // for statements, a `to` date is the first day not asked for
+	if d, err := time.Parse("2006-01-02", v); err == nil {
+		// For statements, a `to` date is the first day not asked for.
+		return metering.StartOfDay(d.Year(), d.Month(), d.Day(), loc), nil
 	}
-	return t, err
+	return reportTime(v, name, loc)
 }
 
 // statements is GET …/billing/statements?from=&to= (SPEC §4.6): the

@@ -690,3 +690,60 @@ func TestAPI_UsageImportPeriodClosed(t *testing.T) {
 		}
 	})
 }
+
+// R14, R17: days and months are the account's, also where clocks skip
+// midnight. In Santiago 2026-09-06 begins at 01:00 -03:00 (00:00 never
+// happens), in Asunción 2023-10-01 too: the day and the month begin at the
+// change, not an hour early on the day before.
+func TestAPI_R17_DaysThatSkipMidnight(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		clock := e.useClock(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+		e.ledgerAccount("scl", "America/Santiago")
+		clock.Set(time.Date(2026, 10, 10, 0, 0, 0, 0, time.UTC))
+		// y on Sep 5 at 23:30 -04:00, x on Sep 6 at 23:30 -03:00.
+		y, x := time.Date(2026, 9, 6, 3, 30, 0, 0, time.UTC), time.Date(2026, 9, 7, 2, 30, 0, 0, time.UTC)
+		e.must(201, "POST", "/v1/accounts/scl/usage/events", map[string]any{"events": []usageEvent{
+			presence("presence.start", "y", "y-1", y), presence("presence.end", "y", "y-1", y.Add(20*time.Minute)),
+			presence("presence.start", "x", "x-1", x), presence("presence.end", "x", "x-1", x.Add(20*time.Minute)),
+		}})
+		for _, c := range []struct {
+			day, start string
+			peak       int
+		}{
+			{"2026-09-05", "2026-09-05T00:00:00-04:00", 1},
+			{"2026-09-06", "2026-09-06T01:00:00-03:00", 1},
+		} {
+			rows, _ := e.report(e.Operator, "scl", "interval=1d&from="+c.day+"&to="+c.day)
+			if len(rows) != 1 || rows[0].IntervalStart != c.start || rows[0].Peak != c.peak || rows[0].SignIns != 1 {
+				t.Errorf("%s: rows %+v, want one from %s with peak %d and one sign-in", c.day, rows, c.start, c.peak)
+			}
+		}
+		if rows, _ := e.report(e.Operator, "scl", "interval=1h&from=2026-09-06&to=2026-09-06"); len(rows) != 23 ||
+			rows[0].IntervalStart != "2026-09-06T01:00:00-03:00" || rows[22].IntervalStart != "2026-09-06T23:00:00-03:00" || rows[22].Peak != 1 {
+			t.Errorf("hours of 2026-09-06: %d rows, want 23 from 01:00 to 23:00 with x in the last: %+v", len(rows), rows)
+		}
+
+		// A month: Asunción's October 2023 began at 01:00 -03:00; two users
+		// signed in at 23:05–23:59 -04:00 on September 30 are September's
+		// usage: 54 minutes over a quantity of one, past the grace.
+		e.must(201, "PUT", "/v1/accounts/asu", map[string]string{"name": "Asu", "region": "eu", "catalog": "contact-center", "time_zone": "America/Asuncion"})
+		e.must(201, "PUT", "/v1/accounts/asu/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": 1, "starts_at": "2023-01-01T00:00:00Z"})
+		at := time.Date(2023, 10, 1, 3, 5, 0, 0, time.UTC)
+		var events []usageEvent
+		for _, u := range []string{"x", "y"} {
+			events = append(events, presence("presence.start", u, u+"-1", at), presence("presence.end", u, u+"-1", at.Add(54*time.Minute)))
+		}
+		e.must(201, "POST", "/v1/accounts/asu/usage/events", map[string]any{"events": events})
+		var body struct {
+			Items []seatkeeper.MonthUsage `json:"items"`
+		}
+		e.must(200, "GET", "/v1/accounts/asu/billing/usage?from=2023-09&to=2023-10", nil).JSON(t, &body)
+		got := map[string][2]int{}
+		for _, u := range body.Items {
+			got[u.Month] = [2]int{u.Peak, u.Overage}
+		}
+		if want := map[string][2]int{"2023-09": {2, 1}, "2023-10": {0, 0}}; !maps.Equal(got, want) {
+			t.Errorf("peak and overage by month: %v, want %v", got, want)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/metering"
 )
 
 var reportIntervals = map[string]time.Duration{"1m": time.Minute, "15m": 15 * time.Minute, "1h": time.Hour, "1d": 24 * time.Hour}
@@ -19,11 +20,11 @@ func reportTime(v, name string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return t, nil
 	}
-	if d, err := time.ParseInLocation("2006-01-02", v, loc); err == nil {
+	if d, err := time.Parse("2006-01-02", v); err == nil {
 		if name == "to" {
 			d = d.AddDate(0, 0, 1)
 		}
-		return d, nil
+		return metering.StartOfDay(d.Year(), d.Month(), d.Day(), loc), nil
 	}
 	return time.Time{}, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid " + name,
 		Fields: []seatkeeper.FieldError{{Field: name, Message: "must be an RFC 3339 time or a date such as 2026-11-01 (in the account's time zone)"}}}

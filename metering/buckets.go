@@ -35,11 +35,12 @@ func nextMidnight(t int64, loc *time.Location) int64 {
 	}
 }
 
-// startOfDay is the first instant of a local calendar day: its midnight, or,
+// StartOfDay is the first instant of a local calendar day: its midnight, or,
 // in a zone that moves its clocks forward at midnight, the moment of the
 // change. time.Date may place a midnight that does not exist on the day
-// before, so the day's start is then found at the end of that zone.
-func startOfDay(y int, m time.Month, d int, loc *time.Location) int64 {
+// before, so the day's start is then found at the end of that zone. Days,
+// months and billing periods begin here, never at time.Date's midnight.
+func StartOfDay(y int, m time.Month, d int, loc *time.Location) time.Time {
 	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
 	want := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	for range 3 { // a change lasts hours, so one step is enough; bound it anyway
@@ -53,7 +54,11 @@ func startOfDay(y int, m time.Month, d int, loc *time.Location) int64 {
 		}
 		t = end.In(loc)
 	}
-	return instant(t)
+	return t
+}
+
+func startOfDay(y int, m time.Month, d int, loc *time.Location) int64 {
+	return instant(StartOfDay(y, m, d, loc))
 }
 
 // clock finds local wall-clock boundaries, caching the zone in force so that

@@ -87,8 +87,7 @@ func (s *Store) usageIn(ctx context.Context, account string, loc *time.Location,
 		if err != nil {
 			return nil, err
 		}
-		start := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc)
-		bounds[i] = [2]time.Time{start, start.AddDate(0, 1, 0)}
+		bounds[i] = [2]time.Time{metering.StartOfDay(m.Year(), m.Month(), 1, loc), metering.StartOfDay(m.Year(), m.Month()+1, 1, loc)}
 		out[month] = make([]seatkeeper.MonthUsage, 0, len(subs))
 	}
 	for _, sub := range subs {
@@ -261,10 +260,10 @@ func (s *Store) Advice(ctx context.Context, account, license string, months int)
 		return billing.Advice{}, seatkeeper.Errorf(seatkeeper.EInvalid, "%s is a named subscription with a hard cap: advice is for commitments and concurrent pools", license)
 	}
 	now := s.Now().In(loc)
-	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
+	thisMonth := metering.StartOfDay(now.Year(), now.Month(), 1, loc)
 	first := thisMonth.AddDate(0, -months, 0)
 	if start := sub.StartsAt.In(loc); start.After(first) {
-		first = time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, loc)
+		first = metering.StartOfDay(start.Year(), start.Month(), 1, loc)
 	}
 	if !first.Before(thisMonth) {
 		return billing.Advice{}, seatkeeper.Errorf(seatkeeper.EConflict, "%s has no complete month of usage yet", license)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/metering"
 )
 
 // frozenTerms are the inputs of a month's usage besides the ledger: the
@@ -45,7 +46,7 @@ func (s *Store) CloseMonth(ctx context.Context, by seatkeeper.Actor, account, mo
 	if err != nil {
 		return out, err
 	}
-	end := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, 1, 0)
+	end := metering.StartOfDay(m.Year(), m.Month()+1, 1, loc)
 	err = s.write(ctx, func(t *tx) error {
 		if now := s.Now(); now.Before(end) {
 			return seatkeeper.Errorf(seatkeeper.EConflict, "%s has not ended: it ends at %s", month, end.Format(time.RFC3339))
@@ -208,7 +209,7 @@ func (t *tx) latestClosed(account string, loc *time.Location) (string, time.Time
 	}
 	if endsAt == 0 {
 		m, _ := time.Parse("2006-01", month)
-		return month, time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc).AddDate(0, 1, 0), nil
+		return month, metering.StartOfDay(m.Year(), m.Month()+1, 1, loc), nil
 	}
 	return month, fromMicros(endsAt), nil
 }
