@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/sqlstore"
@@ -181,6 +183,65 @@ func TestR4_AnswersCountTheSettledPool(t *testing.T) {
 		}
 		if len(seen) != n {
 			t.Errorf("%d distinct in_use values, want %d", len(seen), n)
+		}
+	})
+}
+
+// TestR4_AnswersNeverPassTheCap: thirty agents of a pool of cap 5 sign
+// in, hold their place a moment and sign out (by session or all of
+// theirs), again and again, through two processes, the pool mostly full.
+// Every admission's answer says an in_use within the cap and an overage
+// within the allowance (R4). On PostgreSQL a sign-in that found the pool
+// full read it again, and the users admitted before it in the same round
+// were then answered from the second read: one more than the pool held
+// when another process had freed a place in between.
+func TestR4_AnswersNeverPassTheCap(t *testing.T) {
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		ctx := context.Background()
+		s := stores[0]
+		mustAccount(t, s, "acme", "contact-center")
+		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 4, OverageAllowance: 1}); err != nil {
+			t.Fatal(err)
+		}
+		const users = 30
+		for i := range users {
+			mustUser(t, s, "acme", fmt.Sprintf("u%d", i))
+			mustAssign(t, s, "acme", fmt.Sprintf("u%d", i), "essentials")
+		}
+		var wg sync.WaitGroup
+		var admitted atomic.Int64
+		for w := range users {
+			wg.Go(func() {
+				r := rand.New(rand.NewPCG(uint64(w), 4))
+				user := fmt.Sprintf("u%d", w)
+				store := func() *sqlstore.Store { return stores[r.IntN(len(stores))] }
+				for range 150 {
+					sess, _, err := store().StartSession(ctx, operator, "acme", user, []string{"work_session", "portal", "api"}[r.IntN(3)], "", "")
+					if code(err) == seatkeeper.EPoolExhausted {
+						continue
+					} else if err != nil {
+						t.Errorf("%s: %v", user, err)
+						return
+					}
+					if *sess.InUse < 1 || *sess.InUse > 5 || *sess.Cap != 5 || *sess.Overage != max(0, *sess.InUse-4) {
+						t.Errorf("%s admitted with in_use %d, cap %d, overage %d", user, *sess.InUse, *sess.Cap, *sess.Overage)
+					}
+					admitted.Add(1)
+					time.Sleep(time.Duration(r.IntN(5000)) * time.Microsecond)
+					if r.IntN(2) == 0 {
+						err = store().EndSession(ctx, operator, "acme", sess.ID)
+					} else {
+						_, err = store().EndUserSessions(ctx, operator, "acme", user)
+					}
+					if err != nil && code(err) != seatkeeper.ESessionEnded {
+						t.Errorf("signing %s out: %v", user, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if admitted.Load() < 100 {
+			t.Errorf("%d admissions: too few to have filled the pool", admitted.Load())
 		}
 	})
 }

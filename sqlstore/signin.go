@@ -25,6 +25,7 @@ type signIn struct {
 	quantity int           // the pool's quantity Q, for the answer's overage
 	timeout  time.Duration // the session's, without heartbeats
 	out      seatkeeper.Session
+	counted  bool // admitted as the user's first presence: took a place
 	replayed bool
 	err      error
 	ready    chan struct{}
@@ -260,7 +261,6 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 	}
 	type pool struct {
 		inUse, limit int
-		row          int // its in_use as read
 		admitted     []*signIn
 	}
 	pools := map[counter]*pool{}
@@ -296,7 +296,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 				return err
 			}
 			if p := pools[counter{"pools", account, license}]; user == "" && p != nil {
-				p.inUse, p.row, p.limit = a, a, b
+				p.inUse, p.limit = a, b
 			} else {
 				presences[[3]string{account, license, user}] = a
 			}
@@ -345,10 +345,10 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 			if _, err := t.endExpired("account = ? AND pool = ?", now, x.account, x.pool); err != nil {
 				return err
 			}
-			if err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", x.account, x.pool).Scan(&p.row, &p.limit); err != nil {
+			if err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", x.account, x.pool).Scan(&p.inUse, &p.limit); err != nil {
 				return err
 			}
-			p.inUse = p.row + unsettled(c)
+			p.inUse += unsettled(c)
 		}
 		if first && p.inUse >= p.limit {
 			x.out, x.err = seatkeeper.Session{}, poolFull(x.pool, p.inUse, p.limit)
@@ -360,6 +360,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 		if first {
 			t.count(states[x.account], "pools", x.pool, +1)
 			p.inUse++
+			x.counted = true
 		}
 		sub, _ := states[x.account].ent.Subscription(x.pool)
 		inUse, limit, over := p.inUse, p.limit, max(0, p.inUse-sub.Quantity)
@@ -372,7 +373,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 		// the settlement: the answers are corrected then (inUseFix).
 		for c, p := range pools {
 			if len(p.admitted) > 0 {
-				t.fixes = append(t.fixes, inUseFix{c: c, row: p.row, admitted: p.admitted})
+				t.fixes = append(t.fixes, inUseFix{c: c, admitted: p.admitted})
 			}
 		}
 	}
@@ -392,20 +393,29 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 // together could each be told they were the pool's 2nd.
 type inUseFix struct {
 	c        counter
-	row      int // the pool's in_use as read
 	admitted []*signIn
 }
 
-// fixAnswers applies fixes after a flush that settled their pools: each
-// answer moves by the pool's value just before the flush (t.before) less
-// the value read. (storeSessions then keeps the answers for their keys.)
+// fixAnswers answers the sign-ins of fixes (in the order admitted) once a
+// flush has settled their pools. A settlement takes and frees all its
+// places at once, so each user is told the pool as the settlement left it
+// (t.settled) less the users admitted after them in it: never above the cap, even where a place freed
+// later in the batch made room, and users admitted together are told 1,
+// 2, … apart. (storeSessions then keeps the answers for their keys.)
 func (t *tx) fixAnswers(fixes []inUseFix) {
-	for _, f := range fixes {
-		before, ok := t.before[f.c]
-		if d := before - f.row; ok && d != 0 {
-			for _, x := range f.admitted {
-				*x.out.InUse += d
-				*x.out.Overage = max(0, *x.out.InUse-x.quantity)
+	later := map[counter]int{}
+	for i := len(fixes) - 1; i >= 0; i-- {
+		f := fixes[i]
+		settled, ok := t.settled[f.c]
+		if !ok {
+			continue
+		}
+		for j := len(f.admitted) - 1; j >= 0; j-- {
+			x := f.admitted[j]
+			*x.out.InUse = settled - later[f.c]
+			*x.out.Overage = max(0, *x.out.InUse-x.quantity)
+			if x.counted {
+				later[f.c]++
 			}
 		}
 	}

@@ -37,7 +37,7 @@ type tx struct {
 	stamped    [][]any         // events timed at settlement (see stampedEvent)
 	fixes      []inUseFix      // answers to correct once the pools are settled
 	signIns    []*signIn       // sign-ins admitted, their sessions stored when stamped
-	before     map[counter]int // PostgreSQL: each counter's value just before the flush changed it
+	settled    map[counter]int // PostgreSQL: each counter's value as the flush changed it
 	notes      []string
 	counts     map[counter]int // taken (> 0) or freed (< 0) at flush
 	countSts   map[string]*acctState
@@ -241,7 +241,10 @@ func (t *tx) flush() error {
 	}
 	for c, d := range counts {
 		switch {
-		case d > 0:
+		case d > 0, d == 0 && t.s.postgres:
+			// Taken and freed alike (a sign-in and a sign-out of one
+			// pool), the row is still read and locked on PostgreSQL: the
+			// sign-ins' answers count the pool as settled (fixAnswers).
 			takes = append(takes, c)
 		case d < 0:
 			frees = append(frees, c)
@@ -453,10 +456,10 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 			}
 			continue
 		}
-		if t.before == nil {
-			t.before = map[counter]int{}
+		if t.settled == nil {
+			t.settled = map[counter]int{}
 		}
-		t.before[c] = v - t.counts[c]
+		t.settled[c] = v
 	}
 	if len(missing) > 0 {
 		return t.noRoom(missing)
@@ -830,13 +833,15 @@ func (b *batchRun) settle(all []*writeOp) error {
 		t := &tx{c: b.c, ctx: context.Background(), s: batch[0].s, writing: true, counts: total, countSts: sts}
 		err := t.flush() // counters, then the stamped events of the settled writes
 		if err == nil {
+			var fixes []inUseFix
 			for _, op := range batch {
 				if op.err == nil {
 					t.stamped = append(t.stamped, op.stamped...)
 					t.signIns = append(t.signIns, op.signIns...)
-					t.fixAnswers(op.fixes)
+					fixes = append(fixes, op.fixes...)
 				}
 			}
+			t.fixAnswers(fixes)
 			// Queued if nothing but the COMMIT follows: before the
 			// savepoint of a write run again, an error of it would be
 			// that write's.
