@@ -231,6 +231,38 @@ func TestAPI_R7_ShiftChangeBilled(t *testing.T) {
 	})
 }
 
+// TestAPI_R7_UsageWithinTheTerm (SPEC §4.6): a month counts the usage
+// within the subscription's term only. Ten agents signed in for two hours
+// before starts_at, or after ends_at, are no overage of a pool of 5 (before
+// the term its quantity was 0, and they were billed 10 overage seats); the
+// two in the term are its peak.
+func TestAPI_R7_UsageWithinTheTerm(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.useClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
+		e.must(201, "PUT", "/v1/accounts/acme", map[string]string{"name": "Acme", "region": "eu", "catalog": "contact-center"})
+		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": 5,
+			"starts_at": "2026-11-15T00:00:00Z", "ends_at": "2026-11-25T00:00:00Z"})
+		var events []usageEvent
+		crowd := func(n int, at time.Time) {
+			for i := range n {
+				id := fmt.Sprintf("%s-%d", at.Format("0102"), i)
+				events = append(events, presence("presence.start", "u"+id, id, at), presence("presence.end", "u"+id, id, at.Add(2*time.Hour)))
+			}
+		}
+		crowd(10, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+		crowd(2, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
+		crowd(10, time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
+		e.must(201, "POST", "/v1/accounts/acme/usage/events", map[string]any{"events": events})
+		var usage struct {
+			Items []seatkeeper.MonthUsage `json:"items"`
+		}
+		e.must(200, "GET", "/v1/accounts/acme/billing/usage?from=2026-11&to=2026-11", nil).JSON(t, &usage)
+		if len(usage.Items) != 1 || usage.Items[0].Quantity != 5 || usage.Items[0].Peak != 2 || usage.Items[0].SustainedPeak != 2 || usage.Items[0].Overage != 0 {
+			t.Errorf("November %+v, want quantity 5, peak 2 and no overage", usage.Items)
+		}
+	})
+}
+
 // TestAPI_PricesOfClosedMonthsStay (SPEC §4.6): a closed month is frozen,
 // its price too. A price change after closing December 2025 applies from
 // January: December's seats and its uncommitted seats (billed in

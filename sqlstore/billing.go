@@ -105,13 +105,32 @@ func (s *Store) usageIn(ctx context.Context, account string, loc *time.Location,
 				if b[0].Before(w[0]) || b[1].After(w[1]) {
 					continue
 				}
-				u := monthUsage(sub, in.Peaks(grace, qs, b[0], b[1]), quantityBefore(qs, b[1]))
+				// Usage counts within the subscription's term only: what
+				// came before starts_at or after ends_at is billed by none
+				// of its months (a backfill of days before the term, say).
+				var peaks metering.Peaks
+				if lo, hi := termOf(sub, b); lo.Before(hi) {
+					peaks = in.Peaks(grace, qs, lo, hi)
+				}
+				u := monthUsage(sub, peaks, quantityBefore(qs, b[1]))
 				u.Month = months[i]
 				out[months[i]] = append(out[months[i]], u)
 			}
 		}
 	}
 	return out, nil
+}
+
+// termOf is the part of [b[0], b[1]) within the subscription's term.
+func termOf(sub seatkeeper.Subscription, b [2]time.Time) (lo, hi time.Time) {
+	lo, hi = b[0], b[1]
+	if sub.StartsAt.After(lo) {
+		lo = sub.StartsAt
+	}
+	if sub.EndsAt != nil && sub.EndsAt.Before(hi) {
+		hi = *sub.EndsAt
+	}
+	return lo, hi
 }
 
 // meteredGrace is the grace period R7 meters a subscription with: a pool's
