@@ -335,10 +335,23 @@ func TestSCIM_GroupMappings(t *testing.T) {
 		if lics, _ := s.heldFrom(ann, "group"); len(lics) != 0 {
 			t.Errorf("ann in no group keeps %v", lics)
 		}
+		// bob's manual add-on needs the plan Agents gives: the identity
+		// provider deletes the group all the same (refused, it would retry
+		// for ever). The add-on stays bob's, and grants nothing without a
+		// plan (R2) until bob has one again.
+		e.subscribe("acme", "ai_expert_assist", "named", 1)
+		e.must(201, "PUT", "/v1/accounts/acme/users/"+bob+"/licenses/ai_expert_assist", nil)
 		s.call(204, "DELETE", "/Groups/"+agents, nil)
 		if lics, _ := s.heldFrom(bob, "group"); len(lics) != 0 {
 			t.Errorf("bob after Agents was deleted: %v", lics)
 		}
+		if lics, _ := s.heldFrom(bob, "manual"); !slices.Equal(lics, []string{"ai_expert_assist"}) {
+			t.Errorf("bob's manual licenses after Agents was deleted: %v", lics)
+		}
+		if d := e.check(e.Operator, "acme", bob, "feature=ai_expert_assist"); d.Allowed {
+			t.Errorf("bob without a plan: %+v, want refused", d)
+		}
+		wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/acme/users/"+bob+"/licenses/qm", nil), 422, "requirement_missing")
 		wantProblem(t, e.do(s.admin, "GET", "/v1/accounts/acme/group-mappings/"+agents, nil), 404, "not_found")
 		var list struct{ Items []map[string]any }
 		e.must(200, "GET", "/v1/accounts/acme/group-mappings", nil).JSON(t, &list)

@@ -318,7 +318,11 @@ func (t *tx) changeUser(st *acctState, by seatkeeper.Actor, id, action, source s
 	if err := roleSeatsAssignable(st.ent, st.ent, old.holding(), cur.holding()); err != nil {
 		return seatkeeper.User{}, err
 	}
-	if bad := st.ent.Unmet(cur.holding()); len(bad) > 0 && cur.exists {
+	// What an identity provider takes away (SCIM, a group, SAML) is taken
+	// even where it leaves a license without what it requires: refused,
+	// the provider would send it again for ever. Such a license grants
+	// nothing meanwhile (R2, R16). By hand, the change is refused.
+	if bad := st.ent.Unmet(cur.holding()); len(bad) > 0 && cur.exists && !provisioned(source) {
 		return seatkeeper.User{}, seatkeeper.Errorf(seatkeeper.EConflict, "the change would leave %s without what it requires (a plan or one of its requires_one_of); change those first", strings.Join(bad, ", "))
 	}
 	t.saveUser(old, cur)
@@ -340,6 +344,11 @@ func (t *tx) changeUser(st *acctState, by seatkeeper.Actor, id, action, source s
 	}
 	t.changed(account, id)
 	return view(st, cur), t.moveSeats(st, st, id, old.holding(), cur.holding(), source)
+}
+
+// provisioned says whether a change comes from an identity provider.
+func provisioned(source string) bool {
+	return source == seatkeeper.SourceSCIM || source == seatkeeper.SourceGroup || source == seatkeeper.SourceSAML
 }
 
 // roleSeatsAssignable checks the seats that roles newly give an active
