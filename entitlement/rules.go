@@ -273,6 +273,70 @@ func (a *Account) Seats(h Holding) []string {
 	return a.licenseKeys(b)
 }
 
+// AddonSeats lists the coverage licenses among a holding's seats (QM and
+// WFM under Elite, R9) that it holds without a plan that covers them: the
+// seats only a purchased add-on can give. It depends on the catalog alone,
+// like Seats, so that counting them never drifts when subscriptions change.
+func (a *Account) AddonSeats(h Holding) []string {
+	seats := a.cat.LicenseBits()
+	for _, l := range a.Seats(h) {
+		seats.Set(a.cat.LicenseIndex(l))
+	}
+	var out []string
+	seats.Each(func(i int) {
+		covered, coverable := false, false
+		a.plans.Each(func(p int) {
+			if a.cat.Licenses[p].CoverageSet.Has(i) {
+				coverable = true
+				covered = covered || seats.Has(p)
+			}
+		})
+		if coverable && !covered {
+			out = append(out, a.cat.Licenses[i].Key)
+		}
+	})
+	return out
+}
+
+// CoverageLicenses lists the catalog's licenses some plan covers (R9).
+func (a *Account) CoverageLicenses() []string {
+	b := a.cat.LicenseBits()
+	a.plans.Each(func(p int) { b.Or(a.cat.Licenses[p].CoverageSet) })
+	return a.licenseKeys(b)
+}
+
+// AddonCapacity caps the users who hold a coverage license without a plan
+// that covers it (AddonSeats): while a concurrent plan's quantity covers
+// the license (R9), those users draw on the add-on's own seats only — its
+// quantity, no cap under a commitment, none without a subscription. Where
+// no concurrent plan covers it, Capacity alone applies (capped is false).
+func (a *Account) AddonCapacity(license string) (limit int, capped bool) {
+	i := a.cat.LicenseIndex(license)
+	if i < 0 || a.coveringPlan(i) < 0 {
+		return 0, false
+	}
+	s, ok := a.subs[i]
+	switch {
+	case ok && s.Commit:
+		return 0, false
+	case ok:
+		return s.Quantity, true
+	}
+	return 0, true
+}
+
+// AddonFull is the refusal of a coverage license to a user without a plan
+// that covers it, once the add-on's own seats are taken (R9).
+func (a *Account) AddonFull(license string) *seatkeeper.Error {
+	limit, _ := a.AddonCapacity(license)
+	i := a.cat.LicenseIndex(license)
+	plan := ""
+	if p := a.coveringPlan(i); p >= 0 {
+		plan = a.cat.Licenses[p].Key
+	}
+	return seatkeeper.Errorf(seatkeeper.ESeatLimit, "every %s add-on seat is taken (%d): users without %s hold them; %s's concurrent quantity covers only its own users (R9)", license, limit, plan, plan)
+}
+
 // Roles lists the account's roles: the catalog's default roles (as the
 // account may have redefined them) and its custom roles.
 func (a *Account) Roles() []RoleDef {

@@ -303,6 +303,51 @@ func TestAPI_R9_EliteCoverage(t *testing.T) {
 	})
 }
 
+// R9: Elite's concurrent quantity covers QM for Elite users only. With 2
+// concurrent Elite seats and 1 QM add-on, users on another plan share the
+// one add-on seat, Elite users the rest of the 3; giving it up or being
+// deactivated (R3) frees it for another.
+func TestAPI_R9_CoverageIsForElite(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.newAccount("cc", "contact-center")
+		e.subscribe("cc", "elite", "concurrent", 2)
+		e.subscribe("cc", "premium", "named", 5)
+		e.subscribe("cc", "qm", "named", 1)
+		for _, u := range []string{"p0", "p1", "p2"} {
+			e.newUser("cc", u)
+			e.must(201, "PUT", "/v1/accounts/cc/users/"+u+"/licenses/premium", nil)
+		}
+		for _, u := range []string{"e0", "e1", "e2"} {
+			e.newUser("cc", u)
+			e.must(201, "PUT", "/v1/accounts/cc/users/"+u+"/licenses/elite", nil)
+		}
+		e.must(201, "PUT", "/v1/accounts/cc/users/p0/licenses/qm", nil)
+		before := e.state("cc")
+		p := wantProblem(t, e.assign("cc", "p1", "qm"), 409, "seat_limit_reached")
+		if !strings.Contains(p.Detail, "add-on") {
+			t.Errorf("detail %q does not say the add-on's seats are taken", p.Detail)
+		}
+		e.sameState("cc", before)
+		e.must(201, "PUT", "/v1/accounts/cc/users/e0/licenses/qm", nil)
+		e.must(201, "PUT", "/v1/accounts/cc/users/e1/licenses/qm", nil)
+		before = e.state("cc")
+		wantProblem(t, e.assign("cc", "e2", "qm"), 409, "seat_limit_reached")
+		// The add-on cannot shrink below its users without Elite.
+		wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/cc/subscriptions/qm", map[string]any{"model": "named", "quantity": 0}), 409, "conflict")
+		e.sameState("cc", before)
+
+		// p0 gives up the add-on seat: p1 may have it (3 in all).
+		e.must(204, "DELETE", "/v1/accounts/cc/users/p0/licenses/qm", nil)
+		e.must(201, "PUT", "/v1/accounts/cc/users/p1/licenses/qm", nil)
+		if got := e.line("cc", "qm").Assigned; got != 3 {
+			t.Errorf("qm assigned %d, want 3", got)
+		}
+		// Deactivating p1 frees the add-on seat (R3): p2 takes it.
+		e.must(200, "PUT", "/v1/accounts/cc/users/p1", map[string]any{"active": false})
+		e.must(201, "PUT", "/v1/accounts/cc/users/p2/licenses/qm", nil)
+	})
+}
+
 // R10: account-scope licenses entitle every user and are never assigned;
 // the storage quota adds each plan seat's storage.
 func TestAPI_R10_AccountWide(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -360,7 +361,75 @@ func (t *tx) recomputeCaps(st *acctState) error {
 			return err
 		}
 	}
+	for _, l := range st.ent.CoverageLicenses() {
+		if err := t.recomputeAddonCap(st, l); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// recomputeAddonCap writes the cap of a coverage license's seats held
+// without a covering plan (R9), and counts them from the users where the
+// row is new, or was made by a take before it was counted (cap -1). The
+// row is made, or locked, first: a write settling a change of it waits,
+// and one that settled before is among the users counted.
+func (t *tx) recomputeAddonCap(st *acctState, license string) error {
+	account := st.account.ID
+	if _, err := t.exec(`INSERT INTO addon_counters (account, license, used, cap, capped) VALUES (?, ?, 0, -1, FALSE)
+		ON CONFLICT (account, license) DO UPDATE SET capped = addon_counters.capped`, account, license); err != nil {
+		return err
+	}
+	var current int
+	if err := t.queryRow("SELECT cap FROM addon_counters WHERE account = ? AND license = ?", account, license).Scan(&current); err != nil {
+		return err
+	}
+	limit, capped := st.ent.AddonCapacity(license)
+	if current != -1 {
+		_, err := t.exec("UPDATE addon_counters SET cap = ?, capped = ? WHERE account = ? AND license = ?", limit, capped, account, license)
+		return err
+	}
+	used, err := t.countAddonSeats(st, license)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec("UPDATE addon_counters SET used = ?, cap = ?, capped = ? WHERE account = ? AND license = ?", used, limit, capped, account, license)
+	return err
+}
+
+// countAddonSeats counts the active users who hold license without a plan
+// that covers it: of those who hold it, directly or through a role.
+func (t *tx) countAddonSeats(st *acctState, license string) (int, error) {
+	account := st.account.ID
+	var roles [][]any
+	for _, r := range st.ent.Roles() {
+		if slices.Contains(r.Licenses, license) {
+			roles = append(roles, []any{r.Service, r.Name})
+		}
+	}
+	q := `SELECT u.id, ` + userColumns + ` FROM users u WHERE u.account = ? AND u.active AND (u.id IN (SELECT user_id FROM assignments WHERE account = ? AND license = ?)`
+	args := []any{account, account, license}
+	if len(roles) > 0 {
+		args = append(args, account)
+		q += ` OR u.id IN (SELECT user_id FROM user_roles WHERE account = ? AND (service, role) IN (VALUES ` + rowsOf(roles, &args) + `))`
+	}
+	rows, err := t.query(q+`)`, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id string
+		u, err := scanUser(rows, account, "", &id)
+		if err != nil {
+			return 0, err
+		}
+		if slices.Contains(st.ent.AddonSeats(u.holding()), license) {
+			n++
+		}
+	}
+	return n, rows.Err()
 }
 
 func (t *tx) subscriptions(account string) ([]seatkeeper.Subscription, error) {
@@ -681,7 +750,9 @@ func (s *Store) Audit(ctx context.Context, account string, from, to time.Time) (
 // use than a cap allows: R1's "never more assigned than the quantity"
 // holds across changes of the quantity too. Unassign first, then reduce.
 func (t *tx) capsHold(account string) error {
-	rows, err := t.query("SELECT license, used, cap FROM seat_counters WHERE account = ? AND capped AND used > cap ORDER BY license", account)
+	rows, err := t.query(`SELECT license, used, cap FROM seat_counters WHERE account = ? AND capped AND used > cap
+		UNION ALL SELECT license || ' (held without a plan that covers it)', used, cap FROM addon_counters WHERE account = ? AND capped AND used > cap
+		ORDER BY 1`, account, account)
 	if err != nil {
 		return err
 	}

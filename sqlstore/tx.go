@@ -177,7 +177,7 @@ func (t *tx) changed(account, user string) {
 // signed-in users of a pool (R4). Counters change at flush, last, in one
 // order (table, then license) in every transaction.
 type counter struct {
-	table   string // seat_counters or pools
+	table   string // seat_counters, pools or addon_counters
 	account string
 	license string
 }
@@ -188,6 +188,15 @@ var counterSQL = map[string]struct{ value, free, take, room string }{
 		"UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ?",
 		"UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ? AND (NOT capped OR used + ? <= cap)",
 		"SELECT CASE WHEN capped THEN cap - used ELSE 1000000000 END FROM seat_counters WHERE account = ? AND license = ?",
+	},
+	// A row not yet made (see migration 0012) is made by its first take,
+	// capping nothing.
+	"addon_counters": {
+		"used",
+		"UPDATE addon_counters SET used = used + ? WHERE account = ? AND license = ?",
+		"INSERT INTO addon_counters AS c (used, account, license, cap, capped) VALUES (?, ?, ?, -1, FALSE) " +
+			"ON CONFLICT (account, license) DO UPDATE SET used = c.used + excluded.used WHERE NOT c.capped OR c.used + ? <= c.cap",
+		"SELECT CASE WHEN capped THEN cap - used ELSE 1000000000 END FROM addon_counters WHERE account = ? AND license = ?",
 	},
 	"pools": {
 		"in_use",
@@ -200,6 +209,12 @@ var counterSQL = map[string]struct{ value, free, take, room string }{
 // seat takes (delta > 0) or frees (delta < 0) seats of a license at flush.
 func (t *tx) seat(st *acctState, license string, delta int) {
 	t.count(st, "seat_counters", license, delta)
+}
+
+// addonSeat takes or frees a coverage license's seat held without a plan
+// that covers it (R9).
+func (t *tx) addonSeat(st *acctState, license string, delta int) {
+	t.count(st, "addon_counters", license, delta)
 }
 
 func (t *tx) count(st *acctState, table, license string, delta int) {
@@ -310,8 +325,8 @@ func (t *tx) flushStamped(queued bool) error {
 	return err
 }
 
-// less orders counters for locking: seat_counters before pools, then by
-// account and license, in every transaction alike.
+// less orders counters for locking: seat_counters, pools, addon_counters,
+// then by account and license, in every transaction alike.
 func (c counter) less(o counter) bool {
 	if c.table != o.table {
 		return c.table > o.table
@@ -500,7 +515,9 @@ func noRoomAt(t *tx, c counter, room int) error {
 		}
 		return &roomError{c, poolFull(c.license, inUse, limit)}
 	}
-	if st := t.countSts[c.account]; st != nil {
+	if st := t.countSts[c.account]; st != nil && c.table == "addon_counters" {
+		return &roomError{c, st.ent.AddonFull(c.license)}
+	} else if st != nil {
 		return &roomError{c, st.ent.Full(c.license)}
 	}
 	return &roomError{c, seatkeeper.Errorf(seatkeeper.ESeatLimit, "every seat of %s is taken", c.license)}

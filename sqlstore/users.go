@@ -278,6 +278,18 @@ func (t *tx) moveSeats(before, after *acctState, user string, hb, ha entitlement
 			t.seat(after, l, +1)
 		}
 	}
+	// Of those, the coverage licenses held without a covering plan (R9).
+	wasAddon, nowAddon := before.ent.AddonSeats(hb), after.ent.AddonSeats(ha)
+	for _, l := range wasAddon {
+		if !slices.Contains(nowAddon, l) {
+			t.addonSeat(after, l, -1)
+		}
+	}
+	for _, l := range nowAddon {
+		if !slices.Contains(wasAddon, l) {
+			t.addonSeat(after, l, +1)
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,136 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/sqlstore"
+)
+
+// addonAccount makes acme: 5 concurrent Elite seats, 3 QM add-on seats,
+// users p0…p14 on Premium and e0…e9 on Elite.
+func addonAccount(t *testing.T, s *sqlstore.Store) (premium, elite []string) {
+	t.Helper()
+	mustAccount(t, s, "acme", "contact-center")
+	mustSubscribe(t, s, "acme", "elite", "concurrent", 5)
+	mustSubscribe(t, s, "acme", "premium", "named", 20)
+	mustSubscribe(t, s, "acme", "qm", "named", 3)
+	for i := range 15 {
+		premium = append(premium, fmt.Sprintf("p%d", i))
+		mustUser(t, s, "acme", premium[i])
+		mustAssign(t, s, "acme", premium[i], "premium")
+	}
+	for i := range 10 {
+		elite = append(elite, fmt.Sprintf("e%d", i))
+		mustUser(t, s, "acme", elite[i])
+		mustAssign(t, s, "acme", elite[i], "elite")
+	}
+	return premium, elite
+}
+
+// qmHolders counts the users of ids who hold qm.
+func qmHolders(t *testing.T, s *sqlstore.Store, ids []string) int {
+	t.Helper()
+	n := 0
+	for _, id := range ids {
+		u, err := s.User(context.Background(), "acme", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(u.Licenses, func(l seatkeeper.HeldLicense) bool { return l.License == "qm" }) {
+			n++
+		}
+	}
+	return n
+}
+
+// addonUsed reads the count of qm seats held without Elite.
+func addonUsed(t *testing.T, s *sqlstore.Store) int {
+	t.Helper()
+	var n int
+	err := s.WriteForTest(context.Background(), true, func(x sqlstore.TestTx) (err error) {
+		n, err = x.Int("SELECT used FROM addon_counters WHERE account = ? AND license = ?", "acme", "qm")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestR9_AddonSeatsUnderConcurrency: sixteen writers through two
+// processes assign and unassign QM to Premium and Elite users at random.
+// Premium users never hold more than the 3 add-on seats, all holders
+// never more than 5 + 3, and the counts kept agree with the holders.
+func TestR9_AddonSeatsUnderConcurrency(t *testing.T) {
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		ctx := context.Background()
+		s := stores[0]
+		premium, elite := addonAccount(t, s)
+		all := slices.Concat(premium, elite)
+		var wg sync.WaitGroup
+		for w := range 16 {
+			wg.Go(func() {
+				r := rand.New(rand.NewPCG(uint64(w), 9))
+				for range 30 {
+					st, user := stores[r.IntN(len(stores))], all[r.IntN(len(all))]
+					var err error
+					if r.IntN(3) == 0 {
+						err = st.UnassignLicense(ctx, operator, "acme", user, "qm", seatkeeper.SourceManual)
+					} else {
+						_, _, err = st.AssignLicense(ctx, operator, "acme", user, "qm", seatkeeper.SourceManual)
+					}
+					if err != nil && code(err) == "" {
+						t.Errorf("%s: %v", user, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		p, e := qmHolders(t, s, premium), qmHolders(t, s, elite)
+		if p > 3 || p+e > 8 {
+			t.Errorf("qm held by %d Premium and %d Elite users: over 3 add-on seats or 8 in all", p, e)
+		}
+		if got := summaryOf(t, s, "acme", "qm").Assigned; got != p+e {
+			t.Errorf("qm seats in use %d, holders %d", got, p+e)
+		}
+		if got := addonUsed(t, s); got != p {
+			t.Errorf("qm add-on seats counted %d, Premium holders %d", got, p)
+		}
+	})
+}
+
+// TestR9_AddonSeatsCounted: a database from before the add-on counts has
+// none; a change of a subscription counts them from the users, and from
+// then on they cap.
+func TestR9_AddonSeatsCounted(t *testing.T) {
+	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
+		ctx := context.Background()
+		s := stores[0]
+		premium, _ := addonAccount(t, s)
+		mustAssign(t, s, "acme", premium[0], "qm")
+		mustAssign(t, s, "acme", premium[1], "qm")
+		if err := s.ExecForTest(ctx, "DELETE FROM addon_counters"); err != nil {
+			t.Fatal(err)
+		}
+		// Uncounted, the add-on's seats cap nothing (the plan's quantity
+		// and the add-on's still do).
+		mustAssign(t, s, "acme", premium[2], "qm")
+		mustAssign(t, s, "acme", premium[3], "qm")
+		if err := s.UnassignLicense(ctx, operator, "acme", premium[3], "qm", seatkeeper.SourceManual); err != nil {
+			t.Fatal(err)
+		}
+		mustSubscribe(t, s, "acme", "premium", "named", 21)
+		if got := addonUsed(t, s); got != 3 {
+			t.Errorf("counted %d qm add-on seats, want 3", got)
+		}
+		if _, _, err := stores[len(stores)-1].AssignLicense(ctx, operator, "acme", premium[4], "qm", seatkeeper.SourceManual); code(err) != seatkeeper.ESeatLimit {
+			t.Errorf("a fourth Premium user's qm: %v, want seat_limit_reached", err)
+		}
+	})
+}
