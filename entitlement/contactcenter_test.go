@@ -339,8 +339,38 @@ func TestR9_EliteBundle(t *testing.T) {
 			if n, ok := acct.RequiredAddonSeats(cov, 130); !ok || n != 30 {
 				t.Errorf("RequiredAddonSeats(%s, 130) with 25 Elite + 75 add-ons = %d, %v; want 30, true", cov, n, ok)
 			}
+			// Users without Elite draw on the 75 add-ons alone.
+			if n, capped := acct.AddonCapacity(cov); !capped || n != 75 {
+				t.Errorf("AddonCapacity(%s) with 25 Elite + 75 add-ons = %d, %v; want 75, true", cov, n, capped)
+			}
 		})
 	}
+	t.Run("R9/addon_seats", func(t *testing.T) {
+		acct := newAccount(t, cat, entitlement.AccountInput{Subscriptions: subs(concurrent("elite", 25), named("premium", 5), named("qm", 3))})
+		for _, c := range []struct {
+			h    entitlement.Holding
+			want []string
+		}{
+			{holds("premium", "qm"), []string{"qm"}},
+			{holds("premium", "qm", "wfm"), []string{"qm", "wfm"}},
+			{holds("elite", "qm"), nil},
+			{holds("premium"), nil},
+			{entitlement.Holding{Licenses: []string{"premium", "qm"}}, nil}, // inactive: no seats (R3)
+		} {
+			if got := acct.AddonSeats(c.h); !slices.Equal(got, c.want) {
+				t.Errorf("AddonSeats(%+v) = %v, want %v", c.h, got, c.want)
+			}
+		}
+		// Without a concurrent plan that covers it, the add-on's own cap
+		// (Capacity) is all there is.
+		namedElite := newAccount(t, cat, entitlement.AccountInput{Subscriptions: subs(named("elite", 25), named("qm", 3))})
+		if _, capped := namedElite.AddonCapacity("qm"); capped {
+			t.Errorf("AddonCapacity(qm) under named Elite is capped, want not")
+		}
+		if got := acct.CoverageLicenses(); !slices.Equal(got, []string{"qm", "wfm"}) {
+			t.Errorf("CoverageLicenses() = %v, want [qm wfm]", got)
+		}
+	})
 	t.Run("R9/ai_expert_assist_not_coverage", func(t *testing.T) {
 		acct := newAccount(t, cat, entitlement.AccountInput{Subscriptions: subs(concurrent("elite", 25))})
 		if _, ok := acct.RequiredAddonSeats("ai_expert_assist", 100); ok {
