@@ -224,7 +224,7 @@ func planStatements(account string, loc *time.Location, p Plan, usage []Usage, f
 					continue
 				}
 				days := int(pc.end - pc.start)
-				unit, _ := prices(pc.start)
+				unit, _ := prices(a) // the service month's price, whatever day a piece begins
 				l := Line{
 					License:      p.License,
 					ServiceMonth: ms.month(),

@@ -310,3 +310,35 @@ func TestAPI_PricesOfClosedMonthsStay(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_ServiceMonthKeepsItsPrice (SPEC §4.6): a service month is billed
+// at the prices in force on its first day, every part of it. Service
+// months run from the 15th; November is closed, so a new price applies
+// from December 1; seats added on December 4, in the service month of
+// November 15, are billed at that month's old price.
+func TestAPI_ServiceMonthKeepsItsPrice(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		clock := e.useClock(time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC))
+		e.must(201, "PUT", "/v1/accounts/acme", map[string]string{"name": "Acme", "region": "eu", "catalog": "contact-center"})
+		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/premium", map[string]any{"model": "named", "quantity": 10, "unit_price": 3000, "starts_at": "2026-10-15T00:00:00Z"})
+		clock.Set(time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC))
+		e.must(200, "POST", "/v1/accounts/acme/billing/close?month=2026-11", nil)
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/premium", map[string]any{"model": "named", "quantity": 20, "unit_price": 6000})
+		var body struct {
+			Items []billing.Statement `json:"items"`
+		}
+		e.must(200, "GET", "/v1/accounts/acme/billing/statements?from=2026-11&to=2027-01", nil).JSON(t, &body)
+		prices := map[string][]int64{} // service month → unit prices of its lines
+		for _, st := range body.Items {
+			for _, l := range st.Lines {
+				prices[l.ServiceMonth] = append(prices[l.ServiceMonth], l.UnitPrice)
+			}
+		}
+		if got := prices["2026-11"]; len(got) != 2 || got[0] != 3000 || got[1] != 3000 {
+			t.Errorf("lines of the service month from November 15 at %v, want two (10 seats, then 20 from December 4) at 3000", got)
+		}
+		if got := prices["2026-12"]; len(got) != 1 || got[0] != 6000 {
+			t.Errorf("lines of the service month from December 15 at %v, want one at 6000", got)
+		}
+	})
+}
