@@ -342,3 +342,46 @@ func TestAPI_ServiceMonthKeepsItsPrice(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_ArrearsWhateverTheWindow (SPEC §4.6): a statement is the same
+// however it is asked for. December 2023's overage is billed in arrears on
+// the statement of January 2024, asked for alone, over three years, or by
+// its id (usage was read for the last 36 months of the window only).
+func TestAPI_ArrearsWhateverTheWindow(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.useClock(time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC))
+		e.must(201, "PUT", "/v1/accounts/acme", map[string]string{"name": "Acme", "region": "eu", "catalog": "contact-center"})
+		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": 1,
+			"unit_price": 1000, "overage_price": 500, "grace_period": "0s", "starts_at": "2023-11-01T00:00:00Z"})
+		at := time.Date(2023, 12, 5, 10, 0, 0, 0, time.UTC)
+		e.must(201, "POST", "/v1/accounts/acme/usage/events", map[string]any{"events": []usageEvent{
+			presence("presence.start", "u1", "x1", at), presence("presence.end", "u1", "x1", at.Add(time.Hour)),
+			presence("presence.start", "u2", "x2", at), presence("presence.end", "u2", "x2", at.Add(time.Hour)),
+		}})
+		january := func(query string) billing.Statement {
+			var body struct {
+				Items []billing.Statement `json:"items"`
+			}
+			e.must(200, "GET", "/v1/accounts/acme/billing/statements?"+query, nil).JSON(t, &body)
+			for _, st := range body.Items {
+				if st.PeriodStart.Equal(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)) {
+					return st
+				}
+			}
+			t.Fatalf("%s: no statement of January 2024 in %+v", query, body.Items)
+			return billing.Statement{}
+		}
+		alone := january("from=2024-01&to=2024-02")
+		if alone.Total != 1500 {
+			t.Fatalf("January 2024 alone: total %d, want 1000 for the month and 500 of December's overage: %+v", alone.Total, alone)
+		}
+		if long := january("from=2024-01&to=2027-01"); long.Total != alone.Total || len(long.Lines) != len(alone.Lines) {
+			t.Errorf("over three years: %+v, want %+v", long, alone)
+		}
+		var byID billing.Statement
+		e.must(200, "GET", "/v1/accounts/acme/billing/statements/"+alone.ID, nil).JSON(t, &byID)
+		if byID.Total != alone.Total {
+			t.Errorf("by id: total %d, want %d", byID.Total, alone.Total)
+		}
+	})
+}

@@ -213,17 +213,20 @@ func (s *Store) Statements(ctx context.Context, account string, from, to time.Ti
 		lo = first
 	}
 	if lo.Before(to) {
+		// Every month from lo to the day before to, MaxMonths at a time.
 		last := to.In(loc).AddDate(0, 0, -1)
-		if lo.In(loc).AddDate(0, MaxMonths-1, 0).Before(last) {
-			lo = last.AddDate(0, -(MaxMonths - 1), 0)
-		}
-		months, err := s.MonthlyUsage(ctx, account, lo.In(loc).Format("2006-01"), last.Format("2006-01"))
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range months {
-			if m.Overage > 0 || m.Uncommitted > 0 {
-				usage = append(usage, billing.Usage{Month: m.Month, License: m.License, Overage: m.Overage, Uncommitted: m.Uncommitted})
+		y, m, _ := lo.In(loc).Date()
+		n := (last.Year()-y)*12 + int(last.Month()-m) + 1
+		for i := 0; i < n; i += MaxMonths {
+			month := func(k int) string { return time.Date(y, m+time.Month(k), 1, 0, 0, 0, 0, time.UTC).Format("2006-01") }
+			months, err := s.MonthlyUsage(ctx, account, month(i), month(min(i+MaxMonths, n)-1))
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range months {
+				if m.Overage > 0 || m.Uncommitted > 0 {
+					usage = append(usage, billing.Usage{Month: m.Month, License: m.License, Overage: m.Overage, Uncommitted: m.Uncommitted})
+				}
 			}
 		}
 	}
