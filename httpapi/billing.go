@@ -87,11 +87,11 @@ func (s *Server) advice(w http.ResponseWriter, r *http.Request) {
 // day), a date, or an RFC 3339 time, in the account's time zone.
 func billingTime(v, name string, loc *time.Location) (time.Time, error) {
 	if m, err := time.Parse("2006-01", v); err == nil {
-		return metering.StartOfDay(m.Year(), m.Month(), 1, loc), nil
+		return inYears(metering.StartOfDay(m.Year(), m.Month(), 1, loc), nil, name)
 	}
 	if d, err := time.Parse("2006-01-02", v); err == nil {
 		// For statements, a `to` date is the first day not asked for.
-		return metering.StartOfDay(d.Year(), d.Month(), d.Day(), loc), nil
+		return inYears(metering.StartOfDay(d.Year(), d.Month(), d.Day(), loc), nil, name)
 	}
 	return reportTime(v, name, loc)
 }

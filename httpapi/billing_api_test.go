@@ -117,6 +117,12 @@ func TestAPI_R14_Statements(t *testing.T) {
 			t.Errorf("by id: %s", one.Body)
 		}
 		wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/billing/statements/st_ffffffffffffffff", nil), 404, "not_found")
+		// Times whose statements would end after 9999 are refused, not
+		// answered with a body JSON cannot hold.
+		for _, q := range []string{"from=9999-12-01&to=9999-12-31T23:59:59Z", "from=9999-01&to=9999-02", "from=1969-12-31&to=2026-01"} {
+			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/billing/statements?"+q, nil), 400, "invalid_request")
+			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/reports/license-usage?interval=1d&"+q, nil), 400, "invalid_request")
+		}
 		csv := string(e.must(200, "GET", "/v1/accounts/acme/billing/statements?from=2025-12&to=2026-01&format=csv", nil).Body)
 		if !strings.HasPrefix(csv, "statement_id,period_start,period_end,currency,license,description,service_month,quantity,unit_price,amount,kind\n") ||
 			!strings.Contains(csv, ",EUR,qm,") || !strings.Contains(csv, ",225000,uncommitted") {

@@ -17,17 +17,28 @@ const maxBuckets = 100_000
 // reportTime reads from or to: RFC 3339, or a date (YYYY-MM-DD) in the
 // account's time zone; a date given as `to` includes that day.
 func reportTime(v, name string, loc *time.Location) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	if d, err := time.Parse("2006-01-02", v); err == nil {
-		if name == "to" {
-			d = d.AddDate(0, 0, 1)
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		var d time.Time
+		if d, err = time.Parse("2006-01-02", v); err == nil {
+			if name == "to" {
+				d = d.AddDate(0, 0, 1)
+			}
+			t = metering.StartOfDay(d.Year(), d.Month(), d.Day(), loc)
 		}
-		return metering.StartOfDay(d.Year(), d.Month(), d.Day(), loc), nil
 	}
-	return time.Time{}, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid " + name,
-		Fields: []seatkeeper.FieldError{{Field: name, Message: "must be an RFC 3339 time or a date such as 2026-11-01 (in the account's time zone)"}}}
+	return inYears(t, err, name)
+}
+
+// inYears refuses what could not be parsed, and times outside 1970 to
+// 9998: what is answered about them (a statement's period, a row's
+// interval) must still be a time JSON can write.
+func inYears(t time.Time, err error, name string) (time.Time, error) {
+	if err != nil || t.Year() < 1970 || t.Year() > 9998 {
+		return time.Time{}, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid " + name,
+			Fields: []seatkeeper.FieldError{{Field: name, Message: "must be an RFC 3339 time or a date such as 2026-11-01 (in the account's time zone), from 1970 to 9998"}}}
+	}
+	return t, nil
 }
 
 // licenseUsage is the license usage report (SPEC §4.7, R17).
