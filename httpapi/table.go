@@ -86,6 +86,25 @@ func writeTable(w http.ResponseWriter, r *http.Request, name string, body any, h
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 	cw := csv.NewWriter(w)
 	cw.Write(header)
-	rows(func(cells ...string) { cw.Write(cells) })
+	rows(func(cells ...string) {
+		for i, c := range cells {
+			cells[i] = inert(c)
+		}
+		cw.Write(cells)
+	})
 	cw.Flush()
+}
+
+// inert keeps a cell from being read as a formula by a spreadsheet (CSV
+// injection: a user id or name that begins with =, +, -, @, a tab or a
+// carriage return): such a cell gets a leading apostrophe, unless it is a
+// number.
+func inert(cell string) string {
+	if cell == "" || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return cell
+	}
+	if _, err := strconv.ParseFloat(cell, 64); err == nil {
+		return cell
+	}
+	return "'" + cell
 }

@@ -47,3 +47,21 @@ func TestR17_WantsCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestR17_CSVCellsAreNotFormulas: an exported cell that a spreadsheet
+// would run as a formula (a user id such as "@evil" or "-1+1") is written
+// with a leading apostrophe; numbers, negative ones too, and other text
+// are written as they are.
+func TestR17_CSVCellsAreNotFormulas(t *testing.T) {
+	w := httptest.NewRecorder()
+	writeTable(w, httptest.NewRequest("GET", "/x?format=csv", nil), "x", nil, []string{"a", "b", "c", "d", "e", "f"}, func(emit func(...string)) {
+		emit("=cmd|' /C calc'!A0", "@evil", "-1+1", "-250", "+3.5", "ann")
+		emit("\tx", "\rx", "", "a=b", "1e3", "-")
+	})
+	want := "a,b,c,d,e,f\n" +
+		"'=cmd|' /C calc'!A0,'@evil,'-1+1,-250,+3.5,ann\n" +
+		"'\tx,\"'\rx\",,a=b,1e3,'-\n"
+	if got := w.Body.String(); got != want {
+		t.Errorf("CSV\n%q\nwant\n%q", got, want)
+	}
+}
