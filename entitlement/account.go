@@ -2,6 +2,7 @@ package entitlement
 
 import (
 	"slices"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
@@ -14,7 +15,10 @@ type Account struct {
 
 	subscribed      catalog.Bits // licenses with a subscription
 	concurrent      catalog.Bits // licenses subscribed under the concurrent model
-	accountWide     catalog.Bits // account-scope licenses subscribed: every active user has them (R10)
+	accountWide     catalog.Bits // account-scope licenses subscribed and in force: every active user has them (R10)
+	inForce         catalog.Bits // licenses whose subscription's term holds at the compilation's time
+	at              time.Time    // when it was compiled
+	validUntil      time.Time    // the next start or end of a term after it; zero: none
 	plans           catalog.Bits // every plan of the catalog
 	concurrentPlans catalog.Bits // plans subscribed under the concurrent model
 	settingOff      catalog.Bits // features whose gating setting is off (R13)
@@ -39,9 +43,9 @@ type role struct {
 func NewAccount(cat *catalog.Catalog, in AccountInput) (*Account, error) {
 	a := &Account{
 		cat: cat, subs: map[int]Subscription{},
-		subscribed: cat.LicenseBits(), concurrent: cat.LicenseBits(),
+		subscribed: cat.LicenseBits(), concurrent: cat.LicenseBits(), inForce: cat.LicenseBits(),
 		accountWide: cat.LicenseBits(), plans: cat.LicenseBits(),
-		settingOff: cat.FeatureBits(), roleIndex: map[RoleRef]int{},
+		settingOff: cat.FeatureBits(), roleIndex: map[RoleRef]int{}, at: in.At,
 	}
 	for _, p := range cat.Plans() {
 		a.plans.Set(p.Index)
@@ -63,8 +67,16 @@ func NewAccount(cat *catalog.Catalog, in AccountInput) (*Account, error) {
 		if s.Model == catalog.ModelConcurrent {
 			a.concurrent.Set(lic.Index)
 		}
-		if lic.Scope == catalog.ScopeAccount {
-			a.accountWide.Set(lic.Index)
+		if s.inForce(in.At) {
+			a.inForce.Set(lic.Index)
+			if lic.Scope == catalog.ScopeAccount {
+				a.accountWide.Set(lic.Index)
+			}
+		}
+		for _, b := range []time.Time{s.StartsAt, s.EndsAt} {
+			if b.After(in.At) && (a.validUntil.IsZero() || b.Before(a.validUntil)) {
+				a.validUntil = b
+			}
 		}
 	}
 	a.concurrentPlans = a.plans.Clone()
@@ -89,6 +101,23 @@ func NewAccount(cat *catalog.Catalog, in AccountInput) (*Account, error) {
 		a.addRole(d, true)
 	}
 	return a, nil
+}
+
+// ValidUntil is when a subscription's term next starts or ends after the
+// time the account was compiled at: from then on it must be compiled
+// again. Zero: never.
+func (a *Account) ValidUntil() time.Time { return a.validUntil }
+
+// Current says whether the compilation still holds at t.
+func (a *Account) Current(t time.Time) bool {
+	return a.validUntil.IsZero() || t.Before(a.validUntil)
+}
+
+// InForce says whether the account's subscription to license is within
+// its term at t (false without a subscription).
+func (a *Account) InForce(license string, t time.Time) bool {
+	s, ok := a.subs[a.cat.LicenseIndex(license)]
+	return ok && s.inForce(t)
 }
 
 // Catalog returns the catalog the account was compiled with.

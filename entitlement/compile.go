@@ -52,7 +52,7 @@ func (a *Account) Compile(h Holding) *Entitlements {
 	roots := held.Clone()
 	// Only what the account bought counts…
 	for i := range roots {
-		roots[i] &= a.subscribed[i]
+		roots[i] &= a.inForce[i]
 	}
 	// …plus coverage licenses under a concurrent plan held (R9).
 	held.Each(func(i int) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
@@ -592,5 +593,39 @@ func TestR13_AnalysisSetting(t *testing.T) {
 				checkIs(t, acct.Compile(holds("essentials", "qm")), "qm.analysis", true, entitlement.SettingDisabled)
 			}
 		})
+	}
+}
+
+// SPEC §1: a subscription grants within its term; the compilation says
+// until when it holds; an ended term takes no new seat, one to come does.
+func TestSubscriptionTerm(t *testing.T) {
+	cat := preset(t, "contact-center")
+	start, end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC)
+	premium := named("premium", 5)
+	premium.StartsAt, premium.EndsAt = start, end
+	for _, c := range []struct {
+		at      time.Time
+		allowed bool
+		until   time.Time
+		assign  string // error code of a new seat
+	}{
+		{start.Add(-time.Hour), false, start, ""},
+		{start, true, end, ""},
+		{end.Add(-time.Nanosecond), true, end, ""},
+		{end, false, time.Time{}, "conflict"},
+	} {
+		acct := newAccount(t, cat, entitlement.AccountInput{Subscriptions: subs(premium), At: c.at})
+		if d := acct.Compile(holds("premium")).Check("channel.email", false); d.Allowed != c.allowed {
+			t.Errorf("at %v: %+v, want allowed %v", c.at, d, c.allowed)
+		}
+		if !acct.ValidUntil().Equal(c.until) || acct.Current(c.until.Add(-time.Nanosecond)) != true || (!c.until.IsZero() && acct.Current(c.until)) {
+			t.Errorf("at %v: valid until %v, want %v", c.at, acct.ValidUntil(), c.until)
+		}
+		if got := code(acct.CanAssign(holds(), "premium")); got != c.assign {
+			t.Errorf("at %v: a new seat: %q, want %q", c.at, got, c.assign)
+		}
+		if acct.InForce("premium", c.at) != c.allowed {
+			t.Errorf("at %v: InForce %v, want %v", c.at, !c.allowed, c.allowed)
+		}
 	}
 }

@@ -6,7 +6,11 @@
 // a decision on compiled Entitlements is a map lookup and two bit tests.
 package entitlement
 
-import "github.com/seatkeeper/seatkeeper/catalog"
+import (
+	"time"
+
+	"github.com/seatkeeper/seatkeeper/catalog"
+)
 
 // Code is the reason given with a decision. A decision is a value, never an
 // error: a refusal is Allowed false with one of these codes.
@@ -53,6 +57,14 @@ type Subscription struct {
 	Quantity int
 	// Commit marks enforcement commit: a minimum commitment with no cap (R14).
 	Commit bool
+	// The term: the subscription grants features from StartsAt until
+	// EndsAt (zero: no end). Seats and caps do not depend on it.
+	StartsAt, EndsAt time.Time
+}
+
+// inForce says whether the subscription's term holds at t.
+func (s Subscription) inForce(t time.Time) bool {
+	return !t.Before(s.StartsAt) && (s.EndsAt.IsZero() || t.Before(s.EndsAt))
 }
 
 // RoleRef names a role held by a user. Service "account" is for account roles.
@@ -77,6 +89,10 @@ type AccountInput struct {
 	// a missing key is off.
 	Settings map[string]bool
 	Roles    []RoleDef
+	// At is when the account is compiled: subscriptions grant features
+	// only within their term (Account.ValidUntil says until when this
+	// compilation holds).
+	At time.Time
 }
 
 // Holding is what one user holds.

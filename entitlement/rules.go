@@ -2,6 +2,7 @@ package entitlement
 
 import (
 	"strings"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
@@ -91,6 +92,11 @@ func (a *Account) CanAssign(h Holding, license string) error {
 	// of a concurrent plan the user holds (R9).
 	if p := a.coveringPlan(lic.Index); !a.subscribed.Has(lic.Index) && (p < 0 || !held.Has(p)) {
 		return seatkeeper.Errorf(seatkeeper.ESeatLimit, "the account has no subscription to %s", lic.Key)
+	}
+	// A term that has ended takes no new seats; one still to come does
+	// (users are made ready before it starts).
+	if s, ok := a.subs[lic.Index]; ok && !s.EndsAt.IsZero() && !a.at.Before(s.EndsAt) {
+		return seatkeeper.Errorf(seatkeeper.EConflict, "the subscription to %s ended at %s", lic.Key, s.EndsAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

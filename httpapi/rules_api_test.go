@@ -1285,3 +1285,61 @@ func TestAPI_ConcurrentUpserts(t *testing.T) {
 		})
 	})
 }
+
+// SPEC §1 (a subscription's start and end): a subscription grants
+// features only within its term, and the decisions follow the clock with
+// no write to tell them. Before its start users may be given seats, ready;
+// after its end no new seat is given, users keep theirs but use nothing,
+// account-wide licenses entitle no one (R10) and a pool admits no one (R4).
+func TestAPI_SubscriptionTerm(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		clock := e.useClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+		e.newAccount("cc", "contact-center")
+		e.must(201, "PUT", "/v1/accounts/cc/subscriptions/premium", map[string]any{"model": "named", "quantity": 5,
+			"starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-10T00:00:00Z"})
+		e.must(201, "PUT", "/v1/accounts/cc/subscriptions/virtual_agent", map[string]any{"model": "named", "quantity": 1,
+			"starts_at": "2026-12-01T00:00:00Z", "ends_at": "2026-12-10T00:00:00Z"})
+		e.must(201, "PUT", "/v1/accounts/cc/subscriptions/ai_expert_assist", map[string]any{"model": "named", "quantity": 5, "starts_at": "2026-12-05T00:00:00Z"})
+		for _, u := range []string{"ann", "bob", "cy"} {
+			e.newUser("cc", u)
+		}
+		e.must(201, "PUT", "/v1/accounts/cc/users/ann/licenses/premium", nil)
+		// Ready before the start: the seat is given, its features not yet.
+		e.must(201, "PUT", "/v1/accounts/cc/users/ann/licenses/ai_expert_assist", nil)
+		want := func(when, feature string, allowed bool) {
+			t.Helper()
+			if d := e.check(e.Operator, "cc", "ann", "feature="+feature); d.Allowed != allowed {
+				t.Errorf("%s: %s %+v, want allowed %v", when, feature, d, allowed)
+			}
+		}
+		want("December 1", "channel.email", true)
+		want("December 1", "virtual_agent", true)
+		want("December 1", "ai_expert_assist", false)
+		clock.Set(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC))
+		want("December 5", "ai_expert_assist", true)
+
+		clock.Set(time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC))
+		want("December 10", "channel.email", false)
+		want("December 10", "virtual_agent", false)
+		want("December 10", "ai_expert_assist", false) // no plan in force (R2)
+		before := e.state("cc")
+		p := wantProblem(t, e.assign("cc", "bob", "premium"), 409, "conflict")
+		if !strings.Contains(p.Detail, "ended") {
+			t.Errorf("detail %q does not say the term ended", p.Detail)
+		}
+		e.sameState("cc", before)
+		if got := e.line("cc", "premium").Assigned; got != 1 {
+			t.Errorf("premium assigned %d after the end, want ann's 1", got)
+		}
+		// Extended, it grants again.
+		e.must(200, "PUT", "/v1/accounts/cc/subscriptions/premium", map[string]any{"model": "named", "quantity": 5, "ends_at": "2027-01-01T00:00:00Z"})
+		want("extended", "channel.email", true)
+
+		// A pool admits within its term only.
+		e.must(201, "PUT", "/v1/accounts/cc/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": 5, "ends_at": "2026-12-11T00:00:00Z"})
+		e.must(201, "PUT", "/v1/accounts/cc/users/cy/licenses/essentials", nil)
+		e.startSession("cc", "cy", "api")
+		clock.Set(time.Date(2026, 12, 11, 0, 0, 0, 0, time.UTC))
+		wantProblem(t, e.signIn(e.Operator, "cc", "cy", "work_session"), 409, "conflict")
+	})
+}

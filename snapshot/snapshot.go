@@ -52,12 +52,15 @@ func New(src Source, now func() time.Time) *Cache {
 	return &Cache{src: src, now: now, accounts: map[string]*accountEntry{}}
 }
 
-// Account returns the account's compiled state.
+// Account returns the account's compiled state. A compilation that a
+// subscription's start or end has overtaken (Account.Current) is loaded
+// again, with its users.
 func (c *Cache) Account(ctx context.Context, account string) (*entitlement.Account, error) {
+	now := c.now()
 	c.mu.RLock()
 	e, gen := c.accounts[account], c.gen
 	c.mu.RUnlock()
-	if e != nil {
+	if e != nil && e.acct.Current(now) {
 		return e.acct, nil
 	}
 	acct, err := c.src.DecisionAccount(ctx, account)
@@ -65,7 +68,7 @@ func (c *Cache) Account(ctx context.Context, account string) (*entitlement.Accou
 		return nil, err
 	}
 	c.mu.Lock()
-	if c.gen == gen && c.accounts[account] == nil {
+	if cur := c.accounts[account]; c.gen == gen && (cur == nil || cur == e) {
 		c.accounts[account] = &accountEntry{acct: acct, users: map[string]*Entry{}}
 	}
 	c.mu.Unlock()
@@ -82,7 +85,7 @@ func (c *Cache) User(ctx context.Context, account, user string) (entry Entry, fo
 	now := c.now()
 	c.mu.RLock()
 	e, gen := c.accounts[account], c.gen
-	if e != nil {
+	if e != nil && e.acct.Current(now) {
 		if u, ok := e.users[user]; ok && (u == nil || u.Until.IsZero() || now.Before(u.Until)) {
 			c.mu.RUnlock()
 			if u == nil {

@@ -40,10 +40,10 @@ type accountCache struct {
 	m  map[string]*acctState
 }
 
-func (c *accountCache) get(id string, version int64) *acctState {
+func (c *accountCache) get(id string, version int64, now time.Time) *acctState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st := c.m[id]; st != nil && st.version == version {
+	if st := c.m[id]; st != nil && st.version == version && st.ent.Current(now) {
 		return st
 	}
 	return nil
@@ -122,7 +122,8 @@ func (t *tx) loadState(id string, r *accountRow) (*acctState, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st := t.s.accounts.get(id, version); st != nil {
+	now := t.s.Now()
+	if st := t.s.accounts.get(id, version, now); st != nil {
 		return st, nil
 	}
 	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -140,10 +141,14 @@ func (t *tx) loadState(id string, r *accountRow) (*acctState, error) {
 	if st.roles, err = t.customRoles(id); err != nil {
 		return nil, err
 	}
-	in := entitlement.AccountInput{Settings: st.settings.Bools()}
+	in := entitlement.AccountInput{Settings: st.settings.Bools(), At: now}
 	for _, s := range st.subs {
 		m, _ := catalog.ParseModel(s.Model)
-		in.Subscriptions = append(in.Subscriptions, entitlement.Subscription{License: s.License, Model: m, Quantity: s.Quantity, Commit: s.Enforcement == "commit"})
+		sub := entitlement.Subscription{License: s.License, Model: m, Quantity: s.Quantity, Commit: s.Enforcement == "commit", StartsAt: s.StartsAt}
+		if s.EndsAt != nil {
+			sub.EndsAt = *s.EndsAt
+		}
+		in.Subscriptions = append(in.Subscriptions, sub)
 	}
 	for _, r := range st.roles {
 		in.Roles = append(in.Roles, entitlement.RoleDef{Service: r.Service, Name: r.Name, Permissions: r.Permissions, Licenses: r.Licenses})

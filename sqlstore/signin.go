@@ -174,6 +174,11 @@ func (t *tx) startSessions(round []*signIn) error {
 		x.timeout = st.timeout(x.kind)
 		x.out = seatkeeper.Session{ID: seatkeeper.NewID("ses_"), User: x.user, Kind: x.kind, StartedAt: now, ExpiresAt: now.Add(x.timeout)}
 		if x.pool = st.poolOf(u); x.pool != "" {
+			if !st.ent.InForce(x.pool, now) {
+				// A pool admits no one outside its subscription's term.
+				x.err = seatkeeper.Errorf(seatkeeper.EConflict, "the subscription to %s is not in force: its term has not begun or has ended", x.pool)
+				continue
+			}
 			pooled = append(pooled, x)
 		}
 	}
