@@ -69,6 +69,15 @@ func TestAPI_R14_MonthlyUsageAndClose(t *testing.T) {
 		}
 		wantProblem(t, e.do(e.Operator, "POST", "/v1/accounts/acme/billing/close?month=2099-01", nil), 409, "conflict")
 		wantProblem(t, e.do(e.Operator, "POST", "/v1/accounts/acme/billing/close?month=12-2025", nil), 400, "invalid_request")
+
+		// Billed in a closed month, the subscription cannot be deleted:
+		// its statements would go with it. One begun since can.
+		p := wantProblem(t, e.do(e.Operator, "DELETE", "/v1/accounts/acme/subscriptions/qm", nil), 409, "conflict")
+		if !strings.Contains(p.Detail, "ends_at") {
+			t.Errorf("detail %q does not say to end it instead", p.Detail)
+		}
+		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/cr", map[string]any{"model": "named", "quantity": 1, "starts_at": "2026-02-01T00:00:00Z"})
+		e.must(204, "DELETE", "/v1/accounts/acme/subscriptions/cr", nil)
 	})
 }
 

@@ -643,8 +643,21 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 // DeleteSubscription implements seatkeeper.AccountService.
 func (s *Store) DeleteSubscription(ctx context.Context, by seatkeeper.Actor, account, license string) error {
 	return s.write(ctx, func(t *tx) error {
-		if _, err := t.state(account); err != nil {
+		st, err := t.state(account)
+		if err != nil {
 			return err
+		}
+		// Statements are computed from the subscriptions there are: one
+		// billed in a closed month stays, to be ended by its ends_at.
+		closed, found, err := t.closedThrough(account)
+		if err != nil {
+			return err
+		}
+		for _, sub := range st.subs {
+			if sub.License == license && found && sub.StartsAt.Before(closed) {
+				return seatkeeper.Errorf(seatkeeper.EConflict, "%s was billed in months now closed (up to %s): its statements must stay; end it with ends_at instead of deleting it",
+					license, closed.UTC().Format(time.RFC3339))
+			}
 		}
 		res, err := t.exec("DELETE FROM subscriptions WHERE account = ? AND license = ?", account, license)
 		if err != nil {
