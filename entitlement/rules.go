@@ -93,10 +93,16 @@ func (a *Account) CanAssign(h Holding, license string) error {
 	if p := a.coveringPlan(lic.Index); !a.subscribed.Has(lic.Index) && (p < 0 || !held.Has(p)) {
 		return seatkeeper.Errorf(seatkeeper.ESeatLimit, "the account has no subscription to %s", lic.Key)
 	}
-	// A term that has ended takes no new seats; one still to come does
-	// (users are made ready before it starts).
-	if s, ok := a.subs[lic.Index]; ok && !s.EndsAt.IsZero() && !a.at.Before(s.EndsAt) {
-		return seatkeeper.Errorf(seatkeeper.EConflict, "the subscription to %s ended at %s", lic.Key, s.EndsAt.UTC().Format(time.RFC3339))
+	// A term that has ended takes no new seats, nor does coverage of a plan
+	// whose term has; one still to come does (users are made ready before
+	// it starts).
+	for _, i := range []int{lic.Index, a.coveringPlan(lic.Index)} {
+		if s, ok := a.subs[i]; ok && !s.EndsAt.IsZero() && !a.at.Before(s.EndsAt) {
+			return seatkeeper.Errorf(seatkeeper.EConflict, "the subscription to %s ended at %s", a.cat.Licenses[i].Key, s.EndsAt.UTC().Format(time.RFC3339))
+		}
+		if a.subscribed.Has(lic.Index) {
+			break // its own subscription decides
+		}
 	}
 	return nil
 }
@@ -280,13 +286,19 @@ func (a *Account) Seats(h Holding) []string {
 }
 
 // AddonSeats lists the coverage licenses among a holding's seats (QM and
-// WFM under Elite, R9) that it holds without a plan that covers them: the
-// seats only a purchased add-on can give. It depends on the catalog alone,
+// WFM under Elite, R9) that it holds with a plan that does not cover them:
+// the seats only a purchased add-on can give. It depends on the catalog alone,
 // like Seats, so that counting them never drifts when subscriptions change.
 func (a *Account) AddonSeats(h Holding) []string {
 	seats := a.cat.LicenseBits()
 	for _, l := range a.Seats(h) {
 		seats.Set(a.cat.LicenseIndex(l))
+	}
+	if !seats.Intersects(a.plans) {
+		// Without a plan an add-on grants nothing (R2) and takes no add-on
+		// seat: an identity provider that takes a user's plan away is
+		// never refused for want of one.
+		return nil
 	}
 	var out []string
 	seats.Each(func(i int) {
@@ -302,6 +314,13 @@ func (a *Account) AddonSeats(h Holding) []string {
 		}
 	})
 	return out
+}
+
+// Covers says whether plan is a plan of the catalog that covers license
+// (R9).
+func (a *Account) Covers(plan, license string) bool {
+	p, l := a.cat.LicenseIndex(plan), a.cat.LicenseIndex(license)
+	return p >= 0 && l >= 0 && a.plans.Has(p) && a.cat.Licenses[p].CoverageSet.Has(l)
 }
 
 // CoverageLicenses lists the catalog's licenses some plan covers (R9).

@@ -132,6 +132,8 @@ func TestAPI_R14_Statements(t *testing.T) {
 			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/billing/statements?"+q, nil), 400, "invalid_request")
 			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/reports/license-usage?interval=1d&"+q, nil), 400, "invalid_request")
 		}
+		// The last day allowed is allowed.
+		e.must(200, "GET", "/v1/accounts/acme/reports/license-usage?interval=1d&from=9998-12-31&to=9998-12-31", nil)
 		csv := string(e.must(200, "GET", "/v1/accounts/acme/billing/statements?from=2025-12&to=2026-01&format=csv", nil).Body)
 		if !strings.HasPrefix(csv, "statement_id,period_start,period_end,currency,license,description,service_month,quantity,unit_price,amount,kind\n") ||
 			!strings.Contains(csv, ",EUR,qm,") || !strings.Contains(csv, ",225000,uncommitted") {

@@ -17,17 +17,17 @@ const maxBuckets = 100_000
 // reportTime reads from or to: RFC 3339, or a date (YYYY-MM-DD) in the
 // account's time zone; a date given as `to` includes that day.
 func reportTime(v, name string, loc *time.Location) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		var d time.Time
-		if d, err = time.Parse("2006-01-02", v); err == nil {
-			if name == "to" {
-				d = d.AddDate(0, 0, 1)
-			}
-			t = metering.StartOfDay(d.Year(), d.Month(), d.Day(), loc)
-		}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return inYears(t, nil, name)
 	}
-	return inYears(t, err, name)
+	d, err := time.Parse("2006-01-02", v)
+	if d, err = inYears(d, err, name); err != nil {
+		return d, err
+	}
+	if name == "to" {
+		d = d.AddDate(0, 0, 1) // the day after the last, even 9999-01-01
+	}
+	return metering.StartOfDay(d.Year(), d.Month(), d.Day(), loc), nil
 }
 
 // inYears refuses what could not be parsed, and times outside 1970 to

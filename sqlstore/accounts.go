@@ -398,6 +398,9 @@ func (t *tx) recomputeAddonCap(st *acctState, license string) error {
 	if err != nil {
 		return err
 	}
+	// Less what this batch's earlier writes changed and will settle: the
+	// count already sees their users.
+	used -= t.unsettled(counter{"addon_counters", account, license})
 	_, err = t.exec("UPDATE addon_counters SET used = ?, cap = ?, capped = ? WHERE account = ? AND license = ?", used, limit, capped, account, license)
 	return err
 }
@@ -683,7 +686,7 @@ func (t *tx) afterSubscriptionChange(account string, by seatkeeper.Actor, action
 	if err := t.recomputeCaps(st); err != nil {
 		return err
 	}
-	if err := t.capsHold(account); err != nil {
+	if err := t.capsHold(st, license); err != nil {
 		return err
 	}
 	if err := t.event(account, "subscription.change", "", license, "", quantity); err != nil {
@@ -767,10 +770,21 @@ func (s *Store) Audit(ctx context.Context, account string, from, to time.Time) (
 // capsHold refuses a subscription change that would leave more seats in
 // use than a cap allows: R1's "never more assigned than the quantity"
 // holds across changes of the quantity too. Unassign first, then reduce.
-func (t *tx) capsHold(account string) error {
+func (t *tx) capsHold(st *acctState, license string) error {
+	account := st.account.ID
+	// Of the add-on seats (R9), those of the license changed or of the
+	// licenses a changed plan covers: a change elsewhere is not refused
+	// for them (seats held beyond them before they were counted stay).
+	addons := []string{license}
+	for _, l := range st.ent.CoverageLicenses() {
+		if st.ent.Covers(license, l) {
+			addons = append(addons, l)
+		}
+	}
+	in, list := t.inList(addons)
 	rows, err := t.query(`SELECT license, used, cap FROM seat_counters WHERE account = ? AND capped AND used > cap
-		UNION ALL SELECT license || ' (held without a plan that covers it)', used, cap FROM addon_counters WHERE account = ? AND capped AND used > cap
-		ORDER BY 1`, account, account)
+		UNION ALL SELECT license || ' (held without a plan that covers it)', used, cap FROM addon_counters WHERE account = ? AND capped AND used > cap AND license `+in+`
+		ORDER BY 1`, account, account, list)
 	if err != nil {
 		return err
 	}

@@ -323,16 +323,8 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 			return err
 		}
 	}
-	// What this batch's earlier writes and this one have taken and freed
-	// and not yet settled.
-	unsettled := func(c counter) int {
-		if t.deferCounts && t.batch != nil {
-			return t.batch.pending[c] + t.counts[c]
-		}
-		return t.counts[c]
-	}
 	for c, p := range pools {
-		p.inUse += unsettled(c)
+		p.inUse += t.unsettled(c)
 	}
 	var refused [][]any
 	checked := map[counter]bool{}
@@ -353,7 +345,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 			if err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", x.account, x.pool).Scan(&p.inUse, &p.limit); err != nil {
 				return err
 			}
-			p.inUse += unsettled(c)
+			p.inUse += t.unsettled(c)
 		}
 		if first && p.inUse >= p.limit {
 			x.out, x.err = seatkeeper.Session{}, poolFull(x.pool, p.inUse, p.limit)

@@ -189,8 +189,9 @@ var counterSQL = map[string]struct{ value, free, take, room string }{
 		"UPDATE seat_counters SET used = used + ? WHERE account = ? AND license = ? AND (NOT capped OR used + ? <= cap)",
 		"SELECT CASE WHEN capped THEN cap - used ELSE 1000000000 END FROM seat_counters WHERE account = ? AND license = ?",
 	},
-	// A row not yet made (see migration 0012) is made by its first take,
-	// capping nothing.
+	// A row not yet made (an account with no subscription change since
+	// migration 0012 made the rows) is made by its first take, capping
+	// nothing until it is counted.
 	"addon_counters": {
 		"used",
 		"UPDATE addon_counters SET used = used + ? WHERE account = ? AND license = ?",
@@ -220,6 +221,16 @@ func (t *tx) addonSeat(st *acctState, license string, delta int) {
 func (t *tx) count(st *acctState, table, license string, delta int) {
 	t.countIn(st.account.ID, table, license, delta)
 	t.countSts[st.account.ID] = st
+}
+
+// unsettled is what this batch's earlier writes and this one have taken
+// from a counter and freed, and not yet settled: what the rows they wrote
+// already say, and the counter not yet.
+func (t *tx) unsettled(c counter) int {
+	if t.deferCounts && t.batch != nil {
+		return t.batch.pending[c] + t.counts[c]
+	}
+	return t.counts[c]
 }
 
 // countIn is count for a counter that needs no account state (a free).
