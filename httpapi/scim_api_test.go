@@ -362,6 +362,42 @@ func TestSCIM_GroupMappings(t *testing.T) {
 	})
 }
 
+// TestSCIM_R3_GroupAddOnAndManualPlan: ann's plan is hers by hand, her
+// QM add-on comes from a group. Deactivating her by hand frees both (R3;
+// it was refused: the add-on would be left without its plan).
+// Reactivating her restores the group's add-on, not the manual plan (R3):
+// it grants nothing until she has a plan again, and then takes an add-on
+// seat (R9 counts it from then on).
+func TestSCIM_R3_GroupAddOnAndManualPlan(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		s := newSCIM(t, e)
+		e.subscribe("acme", "premium", "named", 2)
+		e.subscribe("acme", "qm", "named", 1)
+		ann := s.call(201, "POST", "/Users", newSCIMUser("ann", nil))["id"].(string)
+		e.must(201, "PUT", "/v1/accounts/acme/users/"+ann+"/licenses/premium", nil)
+		g := s.call(201, "POST", "/Groups", map[string]any{"displayName": "QM", "members": []any{map[string]any{"value": ann}}})["id"].(string)
+		e.must(201, "PUT", "/v1/accounts/acme/group-mappings/"+g, map[string]any{"licenses": []string{"qm"}})
+
+		e.must(200, "PUT", "/v1/accounts/acme/users/"+ann, map[string]any{"active": false})
+		for _, l := range []string{"premium", "qm"} {
+			if got := e.line("acme", l).Assigned; got != 0 {
+				t.Errorf("%s assigned %d with ann inactive, want 0", l, got)
+			}
+		}
+		e.must(200, "PUT", "/v1/accounts/acme/users/"+ann, map[string]any{"active": true})
+		if lics, _ := s.heldFrom(ann, "group"); !slices.Equal(lics, []string{"qm"}) {
+			t.Errorf("ann's group licenses after reactivation: %v, want [qm]", lics)
+		}
+		if d := e.check(e.Operator, "acme", ann, "feature=qm.evaluations"); d.Allowed {
+			t.Errorf("ann's QM without a plan: %+v, want refused", d)
+		}
+		e.must(201, "PUT", "/v1/accounts/acme/users/"+ann+"/licenses/premium", nil)
+		if d := e.check(e.Operator, "acme", ann, "feature=qm.evaluations"); !d.Allowed {
+			t.Errorf("ann's QM with a plan again: %+v, want allowed", d)
+		}
+	})
+}
+
 // TestSCIM_Lists: filters, paging and projection.
 // TestSCIM_ParallelPatches: an identity provider adds members to one
 // group, and changes one user, in parallel PATCHes without If-Match. Each

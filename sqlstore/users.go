@@ -330,11 +330,15 @@ func (t *tx) changeUser(st *acctState, by seatkeeper.Actor, id, action, source s
 	if err := roleSeatsAssignable(st.ent, st.ent, old.holding(), cur.holding()); err != nil {
 		return seatkeeper.User{}, err
 	}
-	// What an identity provider takes away (SCIM, a group, SAML) is taken
-	// even where it leaves a license without what it requires: refused,
-	// the provider would send it again for ever. Such a license grants
-	// nothing meanwhile (R2, R16). By hand, the change is refused.
-	if bad := st.ent.Unmet(cur.holding()); len(bad) > 0 && cur.exists && !provisioned(source) {
+	// A change by hand of an active user's licenses may not leave one
+	// without what it requires. What an identity provider takes away
+	// (SCIM, a group, SAML) is taken even so: refused, the provider would
+	// send it again for ever. Nor is deactivation refused (R3: it frees
+	// everything), nor reactivation, which restores what roles, groups and
+	// SCIM gave and not the manual rest (R3). A license left so grants
+	// nothing until its requirement is back (R2, R16).
+	stays := old.exists && cur.exists && old.u.Active && cur.u.Active
+	if bad := st.ent.Unmet(cur.holding()); len(bad) > 0 && (stays || !old.exists) && !provisioned(source) {
 		return seatkeeper.User{}, seatkeeper.Errorf(seatkeeper.EConflict, "the change would leave %s without what it requires (a plan or one of its requires_one_of); change those first", strings.Join(bad, ", "))
 	}
 	t.saveUser(old, cur)
