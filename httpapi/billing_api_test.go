@@ -273,9 +273,16 @@ func TestAPI_R7_UsageWithinTheTerm(t *testing.T) {
 		var usage struct {
 			Items []seatkeeper.MonthUsage `json:"items"`
 		}
-		e.must(200, "GET", "/v1/accounts/acme/billing/usage?from=2026-11&to=2026-11", nil).JSON(t, &usage)
-		if len(usage.Items) != 1 || usage.Items[0].Quantity != 5 || usage.Items[0].Peak != 2 || usage.Items[0].SustainedPeak != 2 || usage.Items[0].Overage != 0 {
+		e.must(200, "GET", "/v1/accounts/acme/billing/usage?from=2026-10&to=2026-12", nil).JSON(t, &usage)
+		if len(usage.Items) != 3 || usage.Items[1].Quantity != 5 || usage.Items[1].Peak != 2 || usage.Items[1].SustainedPeak != 2 || usage.Items[1].Overage != 0 {
 			t.Errorf("November %+v, want quantity 5, peak 2 and no overage", usage.Items)
+		}
+		// October and December are wholly outside the term: nothing, not
+		// even a quantity.
+		for _, i := range []int{0, 2} {
+			if u := usage.Items[i]; u.Quantity != 0 || u.Peak != 0 || u.Overage != 0 {
+				t.Errorf("%s, outside the term: %+v, want nothing", u.Month, u)
+			}
 		}
 	})
 }

@@ -108,11 +108,13 @@ func (s *Store) usageIn(ctx context.Context, account string, loc *time.Location,
 				// Usage counts within the subscription's term only: what
 				// came before starts_at or after ends_at is billed by none
 				// of its months (a backfill of days before the term, say).
+				// A month wholly outside the term had no quantity either.
 				var peaks metering.Peaks
+				quantity := 0
 				if lo, hi := termOf(sub, b); lo.Before(hi) {
-					peaks = in.Peaks(grace, qs, lo, hi)
+					peaks, quantity = in.Peaks(grace, qs, lo, hi), quantityBefore(qs, b[1])
 				}
-				u := monthUsage(sub, peaks, quantityBefore(qs, b[1]))
+				u := monthUsage(sub, peaks, quantity)
 				u.Month = months[i]
 				out[months[i]] = append(out[months[i]], u)
 			}
