@@ -375,10 +375,11 @@ func (t *tx) recomputeCaps(st *acctState) error {
 }
 
 // recomputeAddonCap writes the cap of a coverage license's seats held
-// without a covering plan (R9), and counts them from the users where the
-// row is new, or was made by a take before it was counted (cap -1). The
-// row is made, or locked, first: a write settling a change of it waits,
-// and one that settled before is among the users counted.
+// with a plan that does not cover it (R9), and counts them from the users
+// where the row has not been counted (cap -1: new, or made by migration
+// 0012 or by a take). The row is made, or locked, first: a write settling
+// a change of it waits, and one that settled before is among the users
+// counted.
 func (t *tx) recomputeAddonCap(st *acctState, license string) error {
 	account := st.account.ID
 	if _, err := t.exec(`INSERT INTO addon_counters (account, license, used, cap, capped) VALUES (?, ?, 0, -1, FALSE)
@@ -405,8 +406,9 @@ func (t *tx) recomputeAddonCap(st *acctState, license string) error {
 	return err
 }
 
-// countAddonSeats counts the active users who hold license without a plan
-// that covers it: of those who hold it, directly or through a role.
+// countAddonSeats counts the active users whose seat of license is an
+// add-on seat (Account.AddonSeats): of those who hold it, directly or
+// through a role.
 func (t *tx) countAddonSeats(st *acctState, license string) (int, error) {
 	account := st.account.ID
 	var roles [][]any
