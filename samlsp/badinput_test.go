@@ -80,6 +80,17 @@ func TestSAML_BadResponses(t *testing.T) {
 				}))
 			}, 401, "unauthenticated"},
 			{"AnotherAccountsResponse", func() string { return b64(p.craft(other, who, []string{"agents"}, nil)) }, 401, "unauthenticated"},
+			// Signed, but without conditions (a nil dereference in the
+			// library: a 500), or without an audience: addressed to no one.
+			{"NoConditions", func() string {
+				return b64(p.craft(acme, who, []string{"agents"}, nil, func(a *saml.Assertion) { a.Conditions = nil }))
+			}, 401, "unauthenticated"},
+			{"NoAudience", func() string {
+				return b64(p.craft(acme, who, []string{"agents"}, nil, func(a *saml.Assertion) { a.Conditions.AudienceRestrictions = nil }))
+			}, 401, "unauthenticated"},
+			{"NoSubject", func() string {
+				return b64(p.craft(acme, who, []string{"agents"}, nil, func(a *saml.Assertion) { a.Subject = nil }))
+			}, 401, "unauthenticated"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

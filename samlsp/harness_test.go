@@ -176,8 +176,9 @@ type samlForm struct{ Response, RelayState string }
 // craft makes a response for sp directly with the IdP's own code, for
 // the cases a well-behaved IdP never sends; change alters the request
 // (and so the assertion) before it is signed. The assertion is not
-// encrypted, so that tests can see and alter it.
-func (p *idp) craft(sp *saml.EntityDescriptor, nameID string, groups []string, change func(*saml.IdpAuthnRequest)) []byte {
+// encrypted, so that tests can see and alter it; alter, if given,
+// changes the assertion itself before it is signed.
+func (p *idp) craft(sp *saml.EntityDescriptor, nameID string, groups []string, change func(*saml.IdpAuthnRequest), alter ...func(*saml.Assertion)) []byte {
 	p.t.Helper()
 	md := *sp
 	d := md.SPSSODescriptors[0]
@@ -193,6 +194,9 @@ func (p *idp) craft(sp *saml.EntityDescriptor, nameID string, groups []string, c
 	session := &saml.Session{ID: "s", NameID: nameID, UserEmail: nameID, Groups: groups, CreateTime: req.Now, ExpireTime: req.Now.Add(time.Hour)}
 	if err := (saml.DefaultAssertionMaker{}).MakeAssertion(req, session); err != nil {
 		p.t.Fatal(err)
+	}
+	for _, f := range alter {
+		f(req.Assertion)
 	}
 	if err := req.MakeResponse(); err != nil {
 		p.t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -99,7 +100,7 @@ func (p *Provider) check(ctx context.Context, base string, cfg seatkeeper.SAMLCo
 	if err != nil {
 		return nil, err
 	}
-	assertion, err := sp.ParseXMLResponse(raw, nil, sp.AcsURL)
+	assertion, err := parse(sp, raw)
 	if err == nil {
 		return assertion, nil
 	}
@@ -115,6 +116,26 @@ func (p *Provider) check(ctx context.Context, base string, cfg seatkeeper.SAMLCo
 		return nil, seatkeeper.Errorf(seatkeeper.EInvalid, "the SAMLResponse is not a SAML response: %s", reason)
 	}
 	return nil, seatkeeper.Errorf(seatkeeper.EUnauthenticated, "the SAML response was refused: %s", reason)
+}
+
+// parse has the service provider check a response, and then what it leaves
+// unchecked: an assertion must say whom it is for, by its audience (SAML
+// profiles §4.1.4.2). The library dereferences an assertion's conditions
+// and subject unchecked: a signed response without them is refused, not a
+// panic.
+func parse(sp *saml.ServiceProvider, raw []byte) (a *saml.Assertion, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a, err = nil, fmt.Errorf("the assertion is incomplete (%v)", r)
+		}
+	}()
+	if a, err = sp.ParseXMLResponse(raw, nil, sp.AcsURL); err != nil {
+		return nil, err
+	}
+	if a.Conditions == nil || len(a.Conditions.AudienceRestrictions) == 0 {
+		return nil, fmt.Errorf("the assertion names no audience: it must be restricted to %s", sp.EntityID)
+	}
+	return a, nil
 }
 
 // userFields reads the user's name, email and display name from the
