@@ -120,6 +120,10 @@ func (s *Server) authorize(a access, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, err := s.authenticate(r)
 		if err != nil {
+			if seatkeeper.ErrorCode(err) == seatkeeper.EUnauthenticated {
+				// RFC 6750 §3: a 401 says how to authenticate.
+				w.Header().Set("WWW-Authenticate", `Bearer realm="seatkeeper"`)
+			}
 			s.fail(w, r, err)
 			return
 		}

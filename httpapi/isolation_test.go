@@ -381,7 +381,11 @@ func TestIsolation_AccessRules(t *testing.T) {
 				if c.header != "" {
 					hs = append(hs, c.header)
 				}
-				wantProblem(t, e.do("", "GET", "/v1/accounts/a", nil, hs...), 401, "unauthenticated")
+				r := e.do("", "GET", "/v1/accounts/a", nil, hs...)
+				wantProblem(t, r, 401, "unauthenticated")
+				if got := r.Header.Get("WWW-Authenticate"); got != `Bearer realm="seatkeeper"` {
+					t.Errorf("%s: WWW-Authenticate %q, want the Bearer scheme (RFC 6750)", c.name, got)
+				}
 				wantProblem(t, e.do("", "PUT", "/v1/accounts/a/users/u9", map[string]any{}, hs...), 401, "unauthenticated")
 			}
 			e.sameState("a", before)
