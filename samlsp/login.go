@@ -61,7 +61,7 @@ func (p *Provider) Login(ctx context.Context, account, base string, form url.Val
 	m := Map(cfg.Rules, attrs)
 	if m.Refused >= 0 {
 		r := cfg.Rules[m.Refused]
-		return out, seatkeeper.Errorf(seatkeeper.EForbidden, "sign-in refused by SAML rule %d (%s: %s contains %q)", m.Refused, r.Section, r.Attribute, r.Contains)
+		return out, seatkeeper.Errorf(seatkeeper.EForbidden, "sign-in refused by rules[%d] of the account's SAML configuration (%s: %s contains %q)", m.Refused, r.Section, r.Attribute, r.Contains)
 	}
 	by := seatkeeper.Actor{TokenID: "saml", TokenKind: "saml", ActingUser: id}
 	user, created, err := p.Store.SAMLSignIn(ctx, by, userFields(account, id, attrs), m.Sections)
