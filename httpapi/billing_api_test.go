@@ -260,22 +260,26 @@ func TestAPI_R7_UsageWithinTheTerm(t *testing.T) {
 		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": 5,
 			"starts_at": "2026-11-15T00:00:00Z", "ends_at": "2026-11-25T00:00:00Z"})
 		var events []usageEvent
-		crowd := func(n int, at time.Time) {
+		crowd := func(n int, at time.Time, d time.Duration) {
 			for i := range n {
 				id := fmt.Sprintf("%s-%d", at.Format("0102"), i)
-				events = append(events, presence("presence.start", "u"+id, id, at), presence("presence.end", "u"+id, id, at.Add(2*time.Hour)))
+				events = append(events, presence("presence.start", "u"+id, id, at), presence("presence.end", "u"+id, id, at.Add(d)))
 			}
 		}
-		crowd(10, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
-		crowd(2, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
-		crowd(10, time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
+		crowd(10, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), 2*time.Hour)
+		crowd(2, time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), 2*time.Hour)
+		crowd(10, time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), 2*time.Hour)
+		// Seven more from 23:40 the night before the term to 00:20 into
+		// it: 20 minutes of the term, within the grace period of 30 (the
+		// 20 minutes before it once counted towards the grace period).
+		crowd(7, time.Date(2026, 11, 14, 23, 40, 0, 0, time.UTC), 40*time.Minute)
 		e.must(201, "POST", "/v1/accounts/acme/usage/events", map[string]any{"events": events})
 		var usage struct {
 			Items []seatkeeper.MonthUsage `json:"items"`
 		}
 		e.must(200, "GET", "/v1/accounts/acme/billing/usage?from=2026-10&to=2026-12", nil).JSON(t, &usage)
-		if len(usage.Items) != 3 || usage.Items[1].Quantity != 5 || usage.Items[1].Peak != 2 || usage.Items[1].SustainedPeak != 2 || usage.Items[1].Overage != 0 {
-			t.Errorf("November %+v, want quantity 5, peak 2 and no overage", usage.Items)
+		if len(usage.Items) != 3 || usage.Items[1].Quantity != 5 || usage.Items[1].Peak != 7 || usage.Items[1].SustainedPeak != 2 || usage.Items[1].Overage != 0 {
+			t.Errorf("November %+v, want quantity 5, peak 7 (at the term's start), sustained peak 2 and no overage", usage.Items)
 		}
 		// October and December are wholly outside the term: nothing, not
 		// even a quantity.

@@ -41,11 +41,34 @@ func PeaksIn(steps []Step, grace time.Duration, quantity []QuantityChange, from,
 // Peaks is PeaksIn over the occupancy of the presences: R7 over [from, to)
 // with the presences' own C(t).
 func (p *Presences) Peaks(grace time.Duration, quantity []QuantityChange, from, to time.Time) Peaks {
+	return p.PeaksSince(grace, quantity, minTime, from, to)
+}
+
+// PeaksSince is Peaks with no one counted before since: where a
+// subscription's term begins, what came before is no usage of it, and the
+// grace period's window reaches no further back (an excursion counts only
+// once it has lasted the grace period within the term).
+func (p *Presences) PeaksSince(grace time.Duration, quantity []QuantityChange, since, from, to time.Time) Peaks {
 	lo, hi, g := instant(from), instant(to), duration(grace)
 	if hi <= lo {
 		return Peaks{}
 	}
-	return peaks(p.occupy(hi, lo-g, hi).steps, g, quantity, lo, hi)
+	return peaks(stepsSince(p.occupy(hi, lo-g, hi).steps, instant(since)), g, quantity, lo, hi)
+}
+
+// stepsSince is C(t) with C = 0 before since: the steps from since on,
+// the first of them the count at since.
+func stepsSince(steps []step, since int64) []step {
+	i, _ := slices.BinarySearchFunc(steps, since, func(s step, t int64) int { return cmp.Compare(s.at, t) })
+	if i == 0 {
+		return steps // nothing before since
+	}
+	at := steps[i-1].n // in force at since, unless a step is exactly there
+	rest := steps[i:]
+	if len(rest) > 0 && rest[0].at == since || at == 0 {
+		return rest
+	}
+	return append([]step{{since, at}}, rest...)
 }
 
 func peaks(c []step, g int64, quantity []QuantityChange, lo, hi int64) Peaks {

@@ -340,6 +340,22 @@ func TestPresencesPeaks_Property(t *testing.T) {
 			if got := p.Peaks(grace, s.quantity, minute(from), minute(to)); got != want {
 				t.Fatalf("iteration %d, [%d, %d): got %+v, want %+v", iter, from, to, got, want)
 			}
+			// No one counted before since: as if every presence began
+			// no earlier (a subscription's term, SPEC §4.6).
+			since := minute(-50 + r.IntN(endMinutes+100))
+			var clipped []metering.Interval
+			for _, iv := range s.intervals {
+				if iv.Start.Before(since) {
+					iv.Start = since
+				}
+				if iv.End.IsZero() || iv.End.After(iv.Start) {
+					clipped = append(clipped, iv)
+				}
+			}
+			want = metering.PeaksIn(metering.Occupancy(clipped, minute(to)), grace, s.quantity, minute(from), minute(to))
+			if got := p.PeaksSince(grace, s.quantity, since, minute(from), minute(to)); got != want {
+				t.Fatalf("iteration %d, [%d, %d) since %v: got %+v, want %+v", iter, from, to, since, got, want)
+			}
 		}
 	}
 }

@@ -112,7 +112,7 @@ func (s *Store) usageIn(ctx context.Context, account string, loc *time.Location,
 				var peaks metering.Peaks
 				quantity := 0
 				if lo, hi := termOf(sub, b); lo.Before(hi) {
-					peaks, quantity = in.Peaks(grace, qs, lo, hi), quantityBefore(qs, b[1])
+					peaks, quantity = in.PeaksSince(grace, qs, sub.StartsAt, lo, hi), quantityBefore(qs, b[1])
 				}
 				u := monthUsage(sub, peaks, quantity)
 				u.Month = months[i]
