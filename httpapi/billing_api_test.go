@@ -281,6 +281,17 @@ func TestAPI_R7_UsageWithinTheTerm(t *testing.T) {
 		if len(usage.Items) != 3 || usage.Items[1].Quantity != 5 || usage.Items[1].Peak != 7 || usage.Items[1].SustainedPeak != 2 || usage.Items[1].Overage != 0 {
 			t.Errorf("November %+v, want quantity 5, peak 7 (at the term's start), sustained peak 2 and no overage", usage.Items)
 		}
+		// The report shows the crowds outside the term, but nothing over
+		// a quantity there: the quantity is 0, and none of it is billed.
+		for _, c := range []struct {
+			day            string
+			quantity, peak int
+		}{{"2026-11-02", 0, 10}, {"2026-11-20", 5, 2}, {"2026-11-27", 0, 10}} {
+			rows, _ := e.report(e.Operator, "acme", "interval=1d&from="+c.day+"&to="+c.day)
+			if len(rows) != 1 || rows[0].Quantity != c.quantity || rows[0].Peak != c.peak || rows[0].Sustained > c.peak || rows[0].OverQuantity != 0 {
+				t.Errorf("report of %s: %+v, want quantity %d, peak %d, nothing over", c.day, rows, c.quantity, c.peak)
+			}
+		}
 		// October and December are wholly outside the term: nothing, not
 		// even a quantity.
 		for _, i := range []int{0, 2} {

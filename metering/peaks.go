@@ -56,6 +56,19 @@ func (p *Presences) PeaksSince(grace time.Duration, quantity []QuantityChange, s
 	return peaks(stepsSince(p.occupy(hi, lo-g, hi).steps, instant(since)), g, quantity, lo, hi)
 }
 
+// stepsUntil is C(t) with C = 0 from until on.
+func stepsUntil(steps []step, until int64) []step {
+	i, _ := slices.BinarySearchFunc(steps, until, func(s step, t int64) int { return cmp.Compare(s.at, t) })
+	if i == len(steps) && (i == 0 || steps[i-1].n == 0) {
+		return steps
+	}
+	out := steps[:i:i]
+	if i > 0 && steps[i-1].n != 0 {
+		out = append(out, step{until, 0})
+	}
+	return out
+}
+
 // stepsSince is C(t) with C = 0 before since: the steps from since on,
 // the first of them the count at since.
 func stepsSince(steps []step, since int64) []step {

@@ -359,3 +359,43 @@ func TestPresencesPeaks_Property(t *testing.T) {
 		}
 	}
 }
+
+// TestReportWithin_R7_Property: the report within a term counts the
+// sustained number and what goes over the quantity as the report of the
+// presences clipped to the term does, and peaks and averages as the whole
+// report does (SPEC §4.7 with §4.6's term).
+func TestReportWithin_R7_Property(t *testing.T) {
+	r := newRand(t)
+	for iter := range 200 {
+		s := randomScenario(r)
+		grace := time.Duration(s.grace) * time.Minute
+		from := r.IntN(endMinutes - 1)
+		to := from + 1 + r.IntN(min(endMinutes-from, 2000))
+		termFrom := minute(-50 + r.IntN(endMinutes+100))
+		termTo := termFrom.Add(time.Duration(1+r.IntN(endMinutes)) * time.Minute)
+		var clipped []metering.Interval
+		for _, iv := range s.intervals {
+			if iv.Start.Before(termFrom) {
+				iv.Start = termFrom
+			}
+			if iv.End.IsZero() || iv.End.After(termTo) {
+				iv.End = termTo
+			}
+			if iv.End.After(iv.Start) {
+				clipped = append(clipped, iv)
+			}
+		}
+		whole := metering.Report(s.intervals, nil, grace, s.quantity, 0, minute(from), minute(to), 15*time.Minute, time.UTC)
+		within := metering.Report(clipped, nil, grace, s.quantity, 0, minute(from), minute(to), 15*time.Minute, time.UTC)
+		got := metering.PresencesOf(s.intervals).ReportWithin(nil, grace, s.quantity, 0, minute(from), minute(to), 15*time.Minute, time.UTC, termFrom, termTo)
+		if len(got) != len(whole) {
+			t.Fatalf("iteration %d: %d buckets, want %d", iter, len(got), len(whole))
+		}
+		for i := range got {
+			if got[i].Peak != whole[i].Peak || got[i].Average != whole[i].Average ||
+				got[i].Sustained != within[i].Sustained || got[i].OverQuantity != within[i].OverQuantity {
+				t.Fatalf("iteration %d, bucket %d: got %+v; want peak and average of %+v, sustained and over of %+v", iter, i, got[i], whole[i], within[i])
+			}
+		}
+	}
+}

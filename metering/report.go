@@ -46,6 +46,13 @@ func Report(intervals []Interval, denied []time.Time, grace time.Duration, quant
 
 // Report is the package's Report over the presences.
 func (p *Presences) Report(denied []time.Time, grace time.Duration, quantity []QuantityChange, allowance int, from, to time.Time, interval time.Duration, loc *time.Location) []Bucket {
+	return p.ReportWithin(denied, grace, quantity, allowance, from, to, interval, loc, minTime, maxTime)
+}
+
+// ReportWithin is Report for a subscription whose term is [termFrom,
+// termTo): Sustained and OverQuantity count the presences within it only,
+// as billing does (PeaksSince); Peak, Average and SignIns count them all.
+func (p *Presences) ReportWithin(denied []time.Time, grace time.Duration, quantity []QuantityChange, allowance int, from, to time.Time, interval time.Duration, loc *time.Location, termFrom, termTo time.Time) []Bucket {
 	lo, hi := instant(from), instant(to)
 	if hi <= lo || interval <= 0 {
 		return nil
@@ -55,7 +62,7 @@ func (p *Presences) Report(denied []time.Time, grace time.Duration, quantity []Q
 	}
 	g := duration(grace)
 	occ := p.occupy(hi, lo-g, hi)
-	m := sustained(occ.steps, g, lo, hi)
+	m := sustained(stepsUntil(stepsSince(occ.steps, instant(termFrom)), instant(termTo)), g, lo, hi)
 	q, q0 := quantities(quantity)
 
 	refused := make([]int64, 0, len(denied))

@@ -37,7 +37,15 @@ func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range in.Report(denied, grace, qs, sub.OverageAllowance, from, to, interval, loc) {
+		// Within the subscription's term only is anything over the
+		// quantity, as billing says; outside it the quantity is 0.
+		termTo := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC) // no end
+		if sub.EndsAt != nil {
+			termTo = *sub.EndsAt
+			qs = append(slices.DeleteFunc(qs, func(c metering.QuantityChange) bool { return !c.At.Before(termTo) }),
+				metering.QuantityChange{At: termTo, Quantity: 0})
+		}
+		for _, b := range in.ReportWithin(denied, grace, qs, sub.OverageAllowance, from, to, interval, loc, sub.StartsAt, termTo) {
 			out = append(out, seatkeeper.LicenseUsageRow{
 				IntervalStart: b.Start, License: sub.License, Quantity: b.Quantity, Allowance: b.Allowance,
 				Peak: b.Peak, Average: b.Average, Sustained: b.Sustained, OverQuantity: b.OverQuantity,
