@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -191,7 +192,7 @@ func TestR4_AnswersCountTheSettledPool(t *testing.T) {
 // in, hold their place a moment and sign out (by session or all of
 // theirs), again and again, through two processes, the pool mostly full.
 // Every admission's answer says an in_use within the cap and an overage
-// within the allowance (R4). On PostgreSQL a sign-in that found the pool
+// within the allowance, and every refusal a full pool (R4). On PostgreSQL a sign-in that found the pool
 // full read it again, and the users admitted before it in the same round
 // were then answered from the second read: one more than the pool held
 // when another process had freed a place in between.
@@ -218,6 +219,10 @@ func TestR4_AnswersNeverPassTheCap(t *testing.T) {
 				for range 150 {
 					sess, _, err := store().StartSession(ctx, operator, "acme", user, []string{"work_session", "portal", "api"}[r.IntN(3)], "", "")
 					if code(err) == seatkeeper.EPoolExhausted {
+						var e *seatkeeper.Error
+						if errors.As(err, &e) && (e.Extra["in_use"] != 5 || e.Extra["cap"] != 5) {
+							t.Errorf("%s refused with in_use %v, cap %v; want the full pool, 5 of 5", user, e.Extra["in_use"], e.Extra["cap"])
+						}
 						continue
 					} else if err != nil {
 						t.Errorf("%s: %v", user, err)

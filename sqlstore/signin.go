@@ -266,6 +266,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 	}
 	type pool struct {
 		inUse, limit int
+		read         int // its in_use as read: what is committed
 		admitted     []*signIn
 	}
 	pools := map[counter]*pool{}
@@ -301,7 +302,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 				return err
 			}
 			if p := pools[counter{"pools", account, license}]; user == "" && p != nil {
-				p.inUse, p.limit = a, b
+				p.inUse, p.read, p.limit = a, a, b
 			} else {
 				presences[[3]string{account, license, user}] = a
 			}
@@ -342,13 +343,16 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 			if _, err := t.endExpired("account = ? AND pool = ?", now, x.account, x.pool); err != nil {
 				return err
 			}
-			if err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", x.account, x.pool).Scan(&p.inUse, &p.limit); err != nil {
+			if err := t.queryRow("SELECT in_use, cap FROM pools WHERE account = ? AND license = ?", x.account, x.pool).Scan(&p.read, &p.limit); err != nil {
 				return err
 			}
-			p.inUse += t.unsettled(c)
+			p.inUse = p.read + t.unsettled(c)
 		}
 		if first && p.inUse >= p.limit {
-			x.out, x.err = seatkeeper.Session{}, poolFull(x.pool, p.inUse, p.limit)
+			// The answer's in_use counts this batch's admissions not yet
+			// settled, which may yet be refused: never more than the cap,
+			// or what is committed if that is more (a cap lowered since).
+			x.out, x.err = seatkeeper.Session{}, poolFull(x.pool, min(p.inUse, max(p.limit, p.read)), p.limit)
 			refused = append(refused, []any{x.account, x.pool, x.user})
 			// The refusal itself is metered: the usage report counts denials.
 			t.eventAt(now, x.account, seatkeeper.EventPresenceDenied, x.user, x.pool, x.kind, "", "", 0)
