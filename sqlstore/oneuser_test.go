@@ -192,10 +192,10 @@ func TestR4_AnswersCountTheSettledPool(t *testing.T) {
 // in, hold their place a moment and sign out (by session or all of
 // theirs), again and again, through two processes, the pool mostly full.
 // Every admission's answer says an in_use within the cap and an overage
-// within the allowance, and every refusal a full pool (R4). On PostgreSQL a sign-in that found the pool
-// full read it again, and the users admitted before it in the same round
-// were then answered from the second read: one more than the pool held
-// when another process had freed a place in between.
+// within the allowance, and every refusal a full pool (R4). On PostgreSQL
+// a batch that admitted a user and freed a place after them, once another
+// process had filled the pool, settled within the cap but told the user
+// in_use 6; and a refusal counted admissions of its batch not yet settled.
 func TestR4_AnswersNeverPassTheCap(t *testing.T) {
 	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
 		ctx := context.Background()
