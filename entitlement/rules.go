@@ -93,16 +93,15 @@ func (a *Account) CanAssign(h Holding, license string) error {
 	if p := a.coveringPlan(lic.Index); !a.subscribed.Has(lic.Index) && (p < 0 || !held.Has(p)) {
 		return seatkeeper.Errorf(seatkeeper.ESeatLimit, "the account has no subscription to %s", lic.Key)
 	}
-	// A term that has ended takes no new seats, nor does coverage of a plan
-	// whose term has; one still to come does (users are made ready before
-	// it starts).
-	for _, i := range []int{lic.Index, a.coveringPlan(lic.Index)} {
-		if s, ok := a.subs[i]; ok && !s.EndsAt.IsZero() && !a.at.Before(s.EndsAt) {
-			return seatkeeper.Errorf(seatkeeper.EConflict, "the subscription to %s ended at %s", a.cat.Licenses[i].Key, s.EndsAt.UTC().Format(time.RFC3339))
-		}
-		if a.subscribed.Has(lic.Index) {
-			break // its own subscription decides
-		}
+	// A term that has ended takes no new seats: the license's own, or, for
+	// coverage, its plan's. One still to come does (users are made ready
+	// before it starts).
+	by := lic.Index
+	if !a.subscribed.Has(by) {
+		by = a.coveringPlan(by)
+	}
+	if s, ok := a.subs[by]; ok && !s.EndsAt.IsZero() && !a.at.Before(s.EndsAt) {
+		return seatkeeper.Errorf(seatkeeper.EConflict, "the subscription to %s ended at %s", a.cat.Licenses[by].Key, s.EndsAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -268,10 +267,15 @@ func (a *Account) Unmet(h Holding) []string {
 // directly and those linked to its roles (R15), none while inactive (R3).
 // Included licenses use no seat of their own.
 func (a *Account) Seats(h Holding) []string {
-	if !h.Active {
-		return nil
-	}
+	return a.licenseKeys(a.seatBits(h))
+}
+
+// seatBits is Seats as a set.
+func (a *Account) seatBits(h Holding) catalog.Bits {
 	b := a.cat.LicenseBits()
+	if !h.Active {
+		return b
+	}
 	for _, l := range h.Licenses {
 		if i := a.cat.LicenseIndex(l); i >= 0 && a.cat.Licenses[i].Scope == catalog.ScopeUser {
 			b.Set(i)
@@ -282,7 +286,7 @@ func (a *Account) Seats(h Holding) []string {
 			b.Or(a.roles[ri].links)
 		}
 	}
-	return a.licenseKeys(b)
+	return b
 }
 
 // AddonSeats lists the coverage licenses among a holding's seats (QM and
@@ -290,10 +294,7 @@ func (a *Account) Seats(h Holding) []string {
 // the seats only a purchased add-on can give. It depends on the catalog alone,
 // like Seats, so that counting them never drifts when subscriptions change.
 func (a *Account) AddonSeats(h Holding) []string {
-	seats := a.cat.LicenseBits()
-	for _, l := range a.Seats(h) {
-		seats.Set(a.cat.LicenseIndex(l))
-	}
+	seats := a.seatBits(h)
 	if !seats.Intersects(a.plans) {
 		// Without a plan an add-on grants nothing (R2) and takes no add-on
 		// seat: an identity provider that takes a user's plan away is

@@ -128,13 +128,8 @@ func (s *Server) assignRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = s.mayGrant(r, ids[0], func() ([]string, error) {
-		roles, err := s.Store.Roles(r.Context(), ids[0])
-		for _, x := range roles {
-			if x.Service == ids[2] && x.Name == ids[3] {
-				return x.Permissions, err
-			}
-		}
-		return nil, err // no such role: the store says so
+		role, err := s.role(r, ids[0], ids[2], ids[3])
+		return role.Permissions, err // no such role: none; the store says so
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -188,17 +183,11 @@ func (s *Server) mayLink(r *http.Request, account, service, name string, links [
 	if a.TokenKind != seatkeeper.TokenApp || a.ActingUser == "" {
 		return nil
 	}
-	roles, err := s.Store.Roles(r.Context(), account)
+	was, err := s.role(r, account, service, name)
 	if err != nil {
 		return err
 	}
-	var was []string
-	for _, x := range roles {
-		if x.Service == service && x.Name == name {
-			was = x.Licenses
-		}
-	}
-	if sameSet(was, links) {
+	if sameSet(was.Licenses, links) {
 		return nil
 	}
 	permission, err := s.actingUser(r.Context(), account, a.ActingUser)
@@ -209,6 +198,18 @@ func (s *Server) mayLink(r *http.Request, account, service, name string, links [
 		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s may not change the licenses a role links: their own roles do not grant %s", a.ActingUser, assignLicenses)
 	}
 	return nil
+}
+
+// role is the account's role service:name as it stands (default roles as
+// redefined), or a zero role if there is none.
+func (s *Server) role(r *http.Request, account, service, name string) (seatkeeper.CustomRole, error) {
+	roles, err := s.Store.Roles(r.Context(), account)
+	for _, x := range roles {
+		if x.Service == service && x.Name == name {
+			return x, err
+		}
+	}
+	return seatkeeper.CustomRole{}, err
 }
 
 // sameSet says whether a and b hold the same strings, however ordered or
@@ -261,18 +262,15 @@ func (s *Server) putRole(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	roles, err := s.Store.Roles(r.Context(), ids[0])
+	stored, err := s.role(r, ids[0], role.Service, role.Name)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	for _, x := range roles {
-		if x.Service == role.Service && x.Name == role.Name {
-			writeJSON(w, created(isNew), x)
-			return
-		}
+	if stored.Name == "" {
+		stored = role
 	}
-	writeJSON(w, created(isNew), role)
+	writeJSON(w, created(isNew), stored)
 }
 
 func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {

@@ -159,10 +159,7 @@ func TestR4_AnswersCountTheSettledPool(t *testing.T) {
 	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
 		ctx := context.Background()
 		s := stores[0]
-		mustAccount(t, s, "acme", "contact-center")
-		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 60, OverageAllowance: 20}); err != nil {
-			t.Fatal(err)
-		}
+		poolAccount(t, s, 60, 20, 0)
 		const n = 80
 		answers := signInAtOnce(t, stores, n)
 		seen := map[int]string{}
@@ -200,15 +197,8 @@ func TestR4_AnswersNeverPassTheCap(t *testing.T) {
 	eachProcesses(t, func(t *testing.T, stores []*sqlstore.Store) {
 		ctx := context.Background()
 		s := stores[0]
-		mustAccount(t, s, "acme", "contact-center")
-		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 4, OverageAllowance: 1}); err != nil {
-			t.Fatal(err)
-		}
 		const users = 30
-		for i := range users {
-			mustUser(t, s, "acme", fmt.Sprintf("u%d", i))
-			mustAssign(t, s, "acme", fmt.Sprintf("u%d", i), "essentials")
-		}
+		poolAccount(t, s, 4, 1, users)
 		var wg sync.WaitGroup
 		var admitted atomic.Int64
 		for w := range users {

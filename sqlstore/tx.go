@@ -466,7 +466,7 @@ func (t *tx) flushPostgres(takes, frees []counter) error {
 		return uniqueUserName(err)
 	}
 	// Each counter changed, as table:account:license=value ('=' is in no
-	// id): its value before is the one after less the change.
+	// id): its value as settled, for the sign-ins' answers (fixAnswers).
 	changedTo := map[string]int{}
 	for _, k := range strings.Split(got, ",") {
 		if i := strings.LastIndexByte(k, '='); i > 0 {

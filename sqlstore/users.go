@@ -266,31 +266,32 @@ func (t *tx) moveSeats(before, after *acctState, user string, hb, ha entitlement
 		}
 		t.event(account, typ, user, "", "", 0)
 	}
+	differ(was, now, func(l string, delta int) {
+		typ := "assignment.add"
+		if delta < 0 {
+			typ = "assignment.remove"
+		}
+		t.event(account, typ, user, l, source, 0)
+		t.seat(after, l, delta)
+	})
+	// Of those, the coverage licenses held as add-ons (R9).
+	differ(before.ent.AddonSeats(hb), after.ent.AddonSeats(ha), func(l string, delta int) { t.addonSeat(after, l, delta) })
+	return nil
+}
+
+// differ calls fn with -1 for each of was not in now, then with +1 for
+// each of now not in was.
+func differ(was, now []string, fn func(l string, delta int)) {
 	for _, l := range was {
 		if !slices.Contains(now, l) {
-			t.event(account, "assignment.remove", user, l, source, 0)
-			t.seat(after, l, -1)
+			fn(l, -1)
 		}
 	}
 	for _, l := range now {
 		if !slices.Contains(was, l) {
-			t.event(account, "assignment.add", user, l, source, 0)
-			t.seat(after, l, +1)
+			fn(l, +1)
 		}
 	}
-	// Of those, the coverage licenses held without a covering plan (R9).
-	wasAddon, nowAddon := before.ent.AddonSeats(hb), after.ent.AddonSeats(ha)
-	for _, l := range wasAddon {
-		if !slices.Contains(nowAddon, l) {
-			t.addonSeat(after, l, -1)
-		}
-	}
-	for _, l := range nowAddon {
-		if !slices.Contains(wasAddon, l) {
-			t.addonSeat(after, l, +1)
-		}
-	}
-	return nil
 }
 
 // changeUser is the one way users change: load the user (locked), let fn
