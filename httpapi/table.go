@@ -103,8 +103,17 @@ func inert(cell string) string {
 	if cell == "" || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
 		return cell
 	}
-	if _, err := strconv.ParseFloat(cell, 64); err == nil {
+	if decimal(cell) {
 		return cell
 	}
 	return "'" + cell
+}
+
+// decimal says whether a cell is a plain decimal number, as exports write
+// them: a sign, digits, a point, an exponent (not Go's Inf, NaN or hex).
+func decimal(cell string) bool {
+	_, err := strconv.ParseFloat(cell, 64)
+	return err == nil && !strings.ContainsFunc(cell, func(r rune) bool {
+		return !strings.ContainsRune("+-.0123456789eE", r)
+	})
 }

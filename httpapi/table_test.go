@@ -57,10 +57,12 @@ func TestR17_CSVCellsAreNotFormulas(t *testing.T) {
 	writeTable(w, httptest.NewRequest("GET", "/x?format=csv", nil), "x", nil, []string{"a", "b", "c", "d", "e", "f"}, func(emit func(...string)) {
 		emit("=cmd|' /C calc'!A0", "@evil", "-1+1", "-250", "+3.5", "ann")
 		emit("\tx", "\rx", "", "a=b", "1e3", "-")
+		emit("-Infinity", "-Inf", "+NaN", "-0x1p-2", "-0x_1p-2", "-1.5E-3")
 	})
 	want := "a,b,c,d,e,f\n" +
 		"'=cmd|' /C calc'!A0,'@evil,'-1+1,-250,+3.5,ann\n" +
-		"'\tx,\"'\rx\",,a=b,1e3,'-\n"
+		"'\tx,\"'\rx\",,a=b,1e3,'-\n" +
+		"'-Infinity,'-Inf,'+NaN,'-0x1p-2,'-0x_1p-2,-1.5E-3\n"
 	if got := w.Body.String(); got != want {
 		t.Errorf("CSV\n%q\nwant\n%q", got, want)
 	}
