@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"net/http"
@@ -24,6 +25,10 @@ type access struct {
 	// service roles are independent (R11), so a QM admin manages QM roles.
 	byService  string
 	anyAccount bool // any valid token, the route names no account
+	// view: a read any token of the account may do, but an app token
+	// acting for a user only with this permission of theirs: acting, it
+	// does what the user's roles permit, and nothing more (SPEC §4).
+	view string
 }
 
 var (
@@ -33,6 +38,10 @@ var (
 	reader       = access{} // any token of the account: reads, reports and decisions
 	presenceOnly = access{presence: true}
 )
+
+// viewing is a read that an app token acting for a user may do only with
+// the user's permission perm.
+func viewing(perm string) access { return access{view: perm} }
 
 func permitted(perm string, orAny ...string) access {
 	return access{admin: true, permission: perm, alsoBy: orAny}
@@ -164,11 +173,11 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 			return seatkeeper.Errorf(seatkeeper.EForbidden, "reader tokens only read; presence needs an app or admin token")
 		}
 		return nil
-	case !a.admin && a.permission == "":
-		return nil // reads: any token of the account
+	case !a.admin && a.permission == "" && (a.view == "" || tok.Kind != seatkeeper.TokenApp || acting == ""):
+		return nil // reads: any token of the account, an app token on its own
 	case tok.Kind == seatkeeper.TokenAdmin:
 		return nil
-	case tok.Kind != seatkeeper.TokenApp || a.permission == "":
+	case tok.Kind != seatkeeper.TokenApp || (a.permission == "" && a.view == ""):
 		return seatkeeper.Errorf(seatkeeper.EForbidden, "a %s token may not do this", tok.Kind)
 	case acting == "":
 		return seatkeeper.Errorf(seatkeeper.EForbidden, "an app token changes things only for a user: send %s", ActingUserHeader)
@@ -182,8 +191,8 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 	}
 	// Refused, the answer names the permission that failed for want of a
 	// presence, if one did: signing in would give it.
-	why, whyCode := a.permission, entitlement.Code("")
-	perms := append([]string{a.permission}, a.alsoBy...)
+	why, whyCode := cmp.Or(a.permission, a.view), entitlement.Code("")
+	perms := append([]string{why}, a.alsoBy...)
 	if svc := r.PathValue("service"); a.byService != "" && svc != "" && svc != "account" {
 		perms = append(perms, svc+"."+a.byService)
 	}

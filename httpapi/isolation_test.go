@@ -369,6 +369,38 @@ func TestIsolation_AccessRules(t *testing.T) {
 				}
 			}
 		})
+		t.Run("app_acting_reads_what_the_user_may", func(t *testing.T) {
+			// An app token acting for a user does what the user's roles
+			// permit, and nothing more (SPEC §4): billing, reports and the
+			// audit trail need the user's account.*.view. On its own, or
+			// acting for the account admin, it reads what a reader reads.
+			e := e.withT(t)
+			views := 0
+			for _, rt := range routes {
+				if isWrite(rt.method) || adminReads(rt.pattern) {
+					continue
+				}
+				want := e.do(ts.tokens["a"]["reader"], rt.method, rt.path, nil).Status
+				if got := e.do(ts.tokens["a"]["app"], rt.method, rt.path, nil).Status; got != want {
+					t.Errorf("app %s %s: status %d, want %d as a reader's", rt.method, rt.path, got, want)
+				}
+				if got := e.do(ts.tokens["a"]["app"], rt.method, rt.path, nil, "Seatkeeper-Acting-User: boss").Status; got != want {
+					t.Errorf("app acting for boss %s %s: status %d, want %d as a reader's", rt.method, rt.path, got, want)
+				}
+				member := e.do(ts.tokens["a"]["app"], rt.method, rt.path, nil, "Seatkeeper-Acting-User: u1")
+				if strings.HasSuffix(rt.pattern, "/subscriptions") || strings.Contains(rt.pattern, "/billing/") ||
+					strings.HasSuffix(rt.pattern, "/reports/license-usage") || strings.HasSuffix(rt.pattern, "/audit") {
+					views++
+					wantProblem(t, member, 403, "forbidden")
+				} else if member.Status != want {
+					t.Errorf("app acting for u1 %s %s: status %d, want %d as a reader's", rt.method, rt.path, member.Status, want)
+				}
+			}
+			if views < 8 {
+				t.Errorf("only %d billing, report and audit reads checked", views)
+			}
+			e.sameState("a", before)
+		})
 		t.Run("unauthenticated", func(t *testing.T) {
 			e := e.withT(t)
 			for _, c := range []struct{ name, header string }{

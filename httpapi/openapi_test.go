@@ -325,6 +325,15 @@ func samplePath(path, account string) string {
 	})
 }
 
+// needsPermission returns the permission an access of the document needs
+// of an app token's acting user: permission:<key> and view:<key>.
+func needsPermission(access string) (string, bool) {
+	if p, ok := strings.CutPrefix(access, "permission:"); ok {
+		return p, true
+	}
+	return strings.CutPrefix(access, "view:")
+}
+
 // TestOpenAPIAccessMatchesRoutes checks who may call each operation, as
 // its x-seatkeeper-access (and so its description) says, against what the
 // server does with each kind of token. Every request either is refused
@@ -361,7 +370,7 @@ func TestOpenAPIAccessMatchesRoutes(t *testing.T) {
 	actingUsers := map[string][2]string{} // permission -> {has it, lacks it}
 	ops := doc.operations(t)
 	for _, op := range ops {
-		perm, ok := strings.CutPrefix(op.Access, "permission:")
+		perm, ok := needsPermission(op.Access)
 		if !ok || actingUsers[perm] != [2]string{} {
 			continue
 		}
@@ -388,17 +397,21 @@ func TestOpenAPIAccessMatchesRoutes(t *testing.T) {
 			}
 			continue
 		}
-		perm, isPerm := strings.CutPrefix(op.Access, "permission:")
+		perm, acted := needsPermission(op.Access)
+		isPerm := strings.HasPrefix(op.Access, "permission:")
 		restricted := isPerm || op.Access == "operator" || op.Access == "admin"
 		// presence: operator, admin and app tokens (an app token needs no
 		// acting user); reader tokens are refused.
 		presence := op.Access == "presence"
-		if !restricted && !presence && op.Access != "any_token" && op.Access != "account_token" {
+		// view: any token of the account, but an app token acting for a
+		// user only with the user's permission.
+		view := acted && !isPerm
+		if !restricted && !presence && !view && op.Access != "any_token" && op.Access != "account_token" {
 			t.Errorf("%s: unknown x-seatkeeper-access %q", op.route(), op.Access)
 			continue
 		}
-		if _, ok := op.Responses["403"]; ok != (restricted || presence) {
-			t.Errorf("%s: access %s: documents a 403 response: %v, want %v", op.route(), op.Access, ok, restricted || presence)
+		if _, ok := op.Responses["403"]; ok != (restricted || presence || view) {
+			t.Errorf("%s: access %s: documents a 403 response: %v, want %v", op.route(), op.Access, ok, restricted || presence || view)
 		}
 		if !strings.Contains(op.Description, "Who may call it") {
 			t.Errorf("%s: the description does not say who may call it", op.route())
@@ -428,7 +441,7 @@ func TestOpenAPIAccessMatchesRoutes(t *testing.T) {
 				try{"an app token acting for a user that does not exist", app, "openapi-test-nobody", 0},
 				try{"a reader token acting for a user that does not exist", reader, "openapi-test-nobody", http.StatusForbidden})
 		}
-		if isPerm {
+		if acted {
 			u := actingUsers[perm]
 			tries = append(tries,
 				try{"an app token acting for a user granted " + perm, app, u[0], 0},

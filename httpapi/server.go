@@ -135,7 +135,7 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "DELETE /v1/accounts/{account}", operatorOnly, s.deleteAccount)
 
 	s.handle(mux, "PUT /v1/accounts/{account}/subscriptions/{license}", operatorOnly, s.putSubscription)
-	s.handle(mux, "GET /v1/accounts/{account}/subscriptions", reader, s.listSubscriptions)
+	s.handle(mux, "GET /v1/accounts/{account}/subscriptions", viewing("account.billing.view"), s.listSubscriptions)
 	s.handle(mux, "DELETE /v1/accounts/{account}/subscriptions/{license}", operatorOnly, s.deleteSubscription)
 
 	s.handle(mux, "POST /v1/accounts/{account}/tokens", adminOnly, s.createToken)
@@ -165,7 +165,7 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "GET /v1/accounts/{account}/settings", reader, s.getSettings)
 	s.handle(mux, "PATCH /v1/accounts/{account}/settings", permitted("account.settings.edit"), s.patchSettings)
 
-	s.handle(mux, "GET /v1/accounts/{account}/audit", reader, s.audit) // a report: readers may read it
+	s.handle(mux, "GET /v1/accounts/{account}/audit", viewing("account.audit.view"), s.audit) // a report: readers may read it
 
 	s.handle(mux, "POST /v1/accounts/{account}/sessions", presenceOnly, s.startSession)
 	s.handle(mux, "POST /v1/accounts/{account}/sessions/{id}/heartbeat", presenceOnly, s.heartbeat)
@@ -175,13 +175,13 @@ func (s *Server) register(mux *http.ServeMux) {
 	s.handle(mux, "DELETE /v1/accounts/{account}/users/{user}/sessions", permitted("account.users.manage", "qm.sessions.end", "wfo.sessions.end"), s.endUserSessions)
 	s.handle(mux, "GET /v1/accounts/{account}/pools", reader, s.listPools)
 	s.handle(mux, "POST /v1/accounts/{account}/usage/events", operatorOnly, s.importEvents)
-	s.handle(mux, "GET /v1/accounts/{account}/reports/license-usage", reader, s.licenseUsage)
-	s.handle(mux, "GET /v1/accounts/{account}/billing/usage", reader, s.monthlyUsage)
+	s.handle(mux, "GET /v1/accounts/{account}/reports/license-usage", viewing("account.reports.view"), s.licenseUsage)
+	s.handle(mux, "GET /v1/accounts/{account}/billing/usage", viewing("account.billing.view"), s.monthlyUsage)
 	s.handle(mux, "POST /v1/accounts/{account}/billing/close", operatorOnly, s.closeMonth)
-	s.handle(mux, "GET /v1/accounts/{account}/billing/close", reader, s.closedMonth)
-	s.handle(mux, "GET /v1/accounts/{account}/billing/statements", reader, s.statements)
-	s.handle(mux, "GET /v1/accounts/{account}/billing/advice", reader, s.advice)
-	s.handle(mux, "GET /v1/accounts/{account}/billing/statements/{statement}", reader, s.statement)
+	s.handle(mux, "GET /v1/accounts/{account}/billing/close", viewing("account.billing.view"), s.closedMonth)
+	s.handle(mux, "GET /v1/accounts/{account}/billing/statements", viewing("account.billing.view"), s.statements)
+	s.handle(mux, "GET /v1/accounts/{account}/billing/advice", viewing("account.billing.view"), s.advice)
+	s.handle(mux, "GET /v1/accounts/{account}/billing/statements/{statement}", viewing("account.billing.view"), s.statement)
 
 	s.handle(mux, "PUT /v1/accounts/{account}/group-mappings/{group}", adminOnly, s.putGroupMapping)
 	s.handle(mux, "GET /v1/accounts/{account}/group-mappings", adminOnly, s.listGroupMappings)
