@@ -122,6 +122,15 @@ func TestBadInput_StrictJSON(t *testing.T) {
 				{"subscription_ends_before_start", "PUT", "/v1/accounts/acme/subscriptions/essentials", `{"model":"named","quantity":1,"starts_at":"2026-01-02T00:00:00Z","ends_at":"2026-01-01T00:00:00Z"}`, "ends_at"},
 				{"account_region", "PUT", "/v1/accounts/newacct", `{"name":"N","region":"mars"}`, "region"},
 				{"account_time_zone", "PUT", "/v1/accounts/newacct", `{"name":"N","region":"us","time_zone":"Mars/Olympus"}`, "time_zone"},
+				// Names the host's zone files answer but the zone database
+				// built into the binary does not: another host could not
+				// load them (and a nil zone panics).
+				{"account_time_zone_right", "PUT", "/v1/accounts/newacct", `{"name":"N","region":"us","time_zone":"right/UTC"}`, "time_zone"},
+				{"account_time_zone_posixrules", "PUT", "/v1/accounts/newacct", `{"name":"N","region":"us","time_zone":"posixrules"}`, "time_zone"},
+				{"account_time_zone_factory", "PUT", "/v1/accounts/newacct", `{"name":"N","region":"us","time_zone":"Factory"}`, "time_zone"},
+				{"account_time_zone_dot", "PUT", "/v1/accounts/newacct", `{"name":"N","region":"us","time_zone":"./UTC"}`, "time_zone"},
+				{"account_time_zone_double_slash", "PUT", "/v1/accounts/newacct", `{"name":"N","region":"us","time_zone":"America//New_York"}`, "time_zone"},
+				{"account_time_zone_local", "PUT", "/v1/accounts/newacct", `{"name":"N","region":"us","time_zone":"Local"}`, "time_zone"},
 				{"account_name", "PUT", "/v1/accounts/newacct", `{"name":"  ","region":"us"}`, "name"},
 				{"user_email", "PUT", "/v1/accounts/acme/users/u2", `{"email":"not-an-email"}`, "email"},
 				{"user_control_chars", "PUT", "/v1/accounts/acme/users/u2", `{"display_name":"a\u0007b"}`, "display_name"},

@@ -105,7 +105,7 @@ func (s *Server) statements(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	loc, _ := time.LoadLocation(a.TimeZone)
+	loc := seatkeeper.Location(a.TimeZone)
 	q := r.URL.Query()
 	from, to := time.Now().In(loc).AddDate(-1, 0, 0), time.Now().In(loc).AddDate(0, 1, 0)
 	for _, p := range []struct {

@@ -424,3 +424,46 @@ func TestAPI_ArrearsWhateverTheWindow(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_TimeZoneFixedOnceClosed (SPEC §4.6, R17): months and billing
+// periods are cut in the account's time zone, so once a month is closed
+// the zone can no longer change (409 period_closed): statements already
+// issued keep their periods, prices and ids. Before, a change moved the
+// periods to the 31st and re-priced the closed month.
+func TestAPI_TimeZoneFixedOnceClosed(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.useClock(time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC))
+		acct := map[string]string{"name": "Acme", "region": "us", "time_zone": "Pacific/Kiritimati"}
+		e.must(201, "PUT", "/v1/accounts/acme", acct)
+		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/premium", map[string]any{"model": "named", "quantity": 2,
+			"unit_price": 1000, "currency": "USD", "starts_at": "2026-09-30T10:00:00Z"})
+		statements := func() string {
+			return string(e.must(200, "GET", "/v1/accounts/acme/billing/statements?from=2026-10&to=2026-12", nil).Body)
+		}
+		// Before any month is closed the zone may change, and back.
+		acct["time_zone"] = "America/Los_Angeles"
+		e.must(200, "PUT", "/v1/accounts/acme", acct)
+		acct["time_zone"] = "Pacific/Kiritimati"
+		e.must(200, "PUT", "/v1/accounts/acme", acct)
+		e.must(200, "POST", "/v1/accounts/acme/billing/close?month=2026-10", nil)
+		before := statements()
+		if !strings.Contains(before, `"period_start":"2026-10-01T00:00:00+14:00"`) {
+			t.Fatalf("statements before: %s", before)
+		}
+		acct["time_zone"] = "America/Los_Angeles"
+		wantProblem(t, e.do(e.Operator, "PUT", "/v1/accounts/acme", acct), 409, "period_closed")
+		var a struct {
+			TimeZone string `json:"time_zone"`
+		}
+		e.must(200, "GET", "/v1/accounts/acme", nil).JSON(t, &a)
+		if a.TimeZone != "Pacific/Kiritimati" {
+			t.Errorf("time zone %q after the refusal", a.TimeZone)
+		}
+		if after := statements(); after != before {
+			t.Errorf("statements changed:\nbefore %s\nafter  %s", before, after)
+		}
+		// The name may still change, the zone staying.
+		acct["time_zone"], acct["name"] = "Pacific/Kiritimati", "Acme Pacific"
+		e.must(200, "PUT", "/v1/accounts/acme", acct)
+	})
+}

@@ -49,7 +49,7 @@ func (s *Server) licenseUsage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	loc, _ := time.LoadLocation(a.TimeZone)
+	loc := seatkeeper.Location(a.TimeZone)
 	q := r.URL.Query()
 	var fields []seatkeeper.FieldError
 	interval, ok := reportIntervals[q.Get("interval")]

@@ -217,7 +217,7 @@ func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeepe
 		bad("name", "must be 1 to 200 characters, without control characters")
 	}
 	if a.TimeZone != "" {
-		if _, err := time.LoadLocation(a.TimeZone); err != nil || a.TimeZone == "Local" {
+		if !seatkeeper.ValidTimeZone(a.TimeZone) {
 			bad("time_zone", "must be an IANA time zone such as Europe/Berlin")
 		}
 	}
@@ -259,6 +259,18 @@ func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeepe
 				return seatkeeper.Errorf(seatkeeper.EConflict, "an account's region is fixed at creation (R18): it is %s", cur.account.Region)
 			case cur.account.Catalog != a.Catalog:
 				return seatkeeper.Errorf(seatkeeper.EConflict, "an account's catalog is fixed at creation: it is %s", cur.account.Catalog)
+			}
+			if cur.account.TimeZone != a.TimeZone {
+				// Months, billing periods and statements are cut in the
+				// account's zone: a closed month and its statements keep
+				// the zone they were closed in.
+				var closed int
+				if err := t.queryRow("SELECT count(*) FROM closed_months WHERE account = ?", a.ID).Scan(&closed); err != nil {
+					return err
+				}
+				if closed > 0 {
+					return seatkeeper.Errorf(seatkeeper.EPeriodClosed, "the time zone cannot change once a month is closed: months and statements are cut in %s", cur.account.TimeZone)
+				}
 			}
 			if _, err := t.exec("UPDATE accounts SET name = ?, time_zone = ? WHERE id = ?", a.Name, a.TimeZone, a.ID); err != nil {
 				return err

@@ -128,11 +128,7 @@ func (s *Store) ClosedMonth(ctx context.Context, account, month string) (seatkee
 
 // frozenUsage is the month's usage under terms, in its canonical bytes.
 func (s *Store) frozenUsage(ctx context.Context, account, month string, terms frozenTerms) ([]byte, error) {
-	loc, err := time.LoadLocation(terms.TimeZone)
-	if err != nil {
-		return nil, err
-	}
-	items, err := s.usageIn(ctx, account, loc, terms.Subscriptions, month)
+	items, err := s.usageIn(ctx, account, seatkeeper.Location(terms.TimeZone), terms.Subscriptions, month)
 	if err != nil {
 		return nil, err
 	}
@@ -220,11 +216,7 @@ func (t *tx) closedThrough(account string) (time.Time, bool, error) {
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	loc, err := time.LoadLocation(st.account.TimeZone)
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	month, end, err := t.latestClosed(account, loc)
+	month, end, err := t.latestClosed(account, seatkeeper.Location(st.account.TimeZone))
 	return end, month != "", err
 }
 

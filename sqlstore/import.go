@@ -76,7 +76,7 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 		if err != nil {
 			return err
 		}
-		loc, _ := time.LoadLocation(st.account.TimeZone)
+		loc := seatkeeper.Location(st.account.TimeZone)
 		for _, e := range events {
 			if e.License != "" {
 				if _, ok := st.cat.License(e.License); !ok {

@@ -68,8 +68,7 @@ func (s *Store) stateIn(ctx context.Context, account string) (*acctState, *time.
 	if err != nil {
 		return nil, nil, err
 	}
-	loc, err := time.LoadLocation(st.account.TimeZone)
-	return st, loc, err
+	return st, seatkeeper.Location(st.account.TimeZone), nil
 }
 
 // stateNow reads the account's compiled state in a read of its own.
