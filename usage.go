@@ -17,6 +17,17 @@ const (
 	EventSubscriptionChange = "subscription.change"
 )
 
+// FirstYear and LastYear bound the times whose usage may be asked about:
+// reports, monthly usage, statements and closed months. Metering measures
+// instants up to February 2116 (metering.instant).
+const FirstYear, LastYear = 1970, 2115
+
+// ParseMonth reads a month YYYY-MM of FirstYear to LastYear.
+func ParseMonth(v string) (time.Time, bool) {
+	m, err := time.Parse("2006-01", v)
+	return m, err == nil && m.Year() >= FirstYear && m.Year() <= LastYear
+}
+
 // UsageEvent is one entry of the append-only usage ledger.
 type UsageEvent struct {
 	ID       int64     `json:"id"`

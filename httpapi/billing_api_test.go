@@ -126,14 +126,18 @@ func TestAPI_R14_Statements(t *testing.T) {
 			t.Errorf("by id: %s", one.Body)
 		}
 		wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/billing/statements/st_ffffffffffffffff", nil), 404, "not_found")
-		// Times whose statements would end after 9999 are refused, not
-		// answered with a body JSON cannot hold.
-		for _, q := range []string{"from=9999-12-01&to=9999-12-31T23:59:59Z", "from=9999-01&to=9999-02", "from=1969-12-31&to=2026-01"} {
+		// Times after 2115, which metering does not measure (it answered
+		// a short report, or none), and before 1970 are refused.
+		for _, q := range []string{"from=2116-01-01&to=2116-01-31T23:59:59Z", "from=2116-01&to=2116-02", "from=9999-01&to=9999-02", "from=1969-12-31&to=2026-01"} {
 			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/billing/statements?"+q, nil), 400, "invalid_request")
 			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/reports/license-usage?interval=1d&"+q, nil), 400, "invalid_request")
 		}
-		// The last day allowed is allowed.
-		e.must(200, "GET", "/v1/accounts/acme/reports/license-usage?interval=1d&from=9998-12-31&to=9998-12-31", nil)
+		for _, m := range []string{"0000-01", "0001-01", "1969-12", "2116-01", "9999-12"} {
+			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/billing/usage?from="+m, nil), 400, "invalid_request")
+			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/acme/billing/close?month="+m, nil), 400, "invalid_request")
+			wantProblem(t, e.do(e.Operator, "POST", "/v1/accounts/acme/billing/close?month="+m, nil), 400, "invalid_request")
+		}
+		e.must(200, "GET", "/v1/accounts/acme/billing/usage?from=2115-12", nil)
 		csv := string(e.must(200, "GET", "/v1/accounts/acme/billing/statements?from=2025-12&to=2026-01&format=csv", nil).Body)
 		if !strings.HasPrefix(csv, "statement_id,period_start,period_end,currency,license,description,service_month,quantity,unit_price,amount,kind\n") ||
 			!strings.Contains(csv, ",EUR,qm,") || !strings.Contains(csv, ",225000,uncommitted") {

@@ -455,6 +455,12 @@ func TestAPI_R17_ReportBadQuery(t *testing.T) {
 			})
 		}
 		wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/nope/reports/license-usage?"+day, nil), 404, "not_found")
+		// The last day allowed (metering measures to February 2116) is
+		// answered in full: before, a day there had no rows.
+		if rows, _ := e.report(reader, "acme", "from=2115-12-31&to=2115-12-31&interval=1h"); len(rows) != 24 {
+			t.Errorf("the last day allowed by the hour: %d rows, want 24", len(rows))
+		}
+		wantProblem(t, e.do(reader, "GET", "/v1/accounts/acme/reports/license-usage?from=2116-02-20T12:00:00Z&to=2116-02-21T12:00:00Z", nil), 400, "invalid_request")
 		// A week by the minute is not too many intervals.
 		if rows, _ := e.report(reader, "acme", "from=2026-11-02&to=2026-11-08&interval=1m"); len(rows) != 7*24*60 {
 			t.Errorf("a week by the minute: %d rows, want %d", len(rows), 7*24*60)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -25,18 +26,17 @@ func reportTime(v, name string, loc *time.Location) (time.Time, error) {
 		return d, err
 	}
 	if name == "to" {
-		d = d.AddDate(0, 0, 1) // the day after the last, even 9999-01-01
+		d = d.AddDate(0, 0, 1) // the day after the last
 	}
 	return metering.StartOfDay(d.Year(), d.Month(), d.Day(), loc), nil
 }
 
-// inYears refuses what could not be parsed, and times outside 1970 to
-// 9998: what is answered about them (a statement's period, a row's
-// interval) must still be a time JSON can write.
+// inYears refuses what could not be parsed, and times outside
+// seatkeeper.FirstYear to LastYear, the years metering measures.
 func inYears(t time.Time, err error, name string) (time.Time, error) {
-	if err != nil || t.Year() < 1970 || t.Year() > 9998 {
+	if err != nil || t.Year() < seatkeeper.FirstYear || t.Year() > seatkeeper.LastYear {
 		return time.Time{}, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid " + name,
-			Fields: []seatkeeper.FieldError{{Field: name, Message: "must be an RFC 3339 time or a date such as 2026-11-01 (in the account's time zone), from 1970 to 9998"}}}
+			Fields: []seatkeeper.FieldError{{Field: name, Message: fmt.Sprintf("must be an RFC 3339 time or a date such as 2026-11-01 (in the account's time zone), of %d to %d", seatkeeper.FirstYear, seatkeeper.LastYear)}}}
 	}
 	return t, nil
 }

@@ -18,11 +18,11 @@ const MaxMonths = 36
 // `to` (YYYY-MM, both included, in the account's time zone, daylight saving
 // and all) for every user license the account subscribes to (SPEC §4.6).
 func (s *Store) MonthlyUsage(ctx context.Context, account, from, to string) ([]seatkeeper.MonthUsage, error) {
-	first, err1 := time.Parse("2006-01", from)
-	last, err2 := time.Parse("2006-01", to)
-	if err1 != nil || err2 != nil || last.Before(first) {
+	first, ok1 := seatkeeper.ParseMonth(from)
+	last, ok2 := seatkeeper.ParseMonth(to)
+	if !ok1 || !ok2 || last.Before(first) {
 		return nil, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid months",
-			Fields: []seatkeeper.FieldError{{Field: "from", Message: "from and to are months YYYY-MM, from not after to"}}}
+			Fields: []seatkeeper.FieldError{{Field: "from", Message: fmt.Sprintf("from and to are months YYYY-MM of %d to %d, from not after to", seatkeeper.FirstYear, seatkeeper.LastYear)}}}
 	}
 	months := (last.Year()-first.Year())*12 + int(last.Month()-first.Month()) + 1
 	if months > MaxMonths {

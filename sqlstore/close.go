@@ -38,9 +38,9 @@ type closedRow struct {
 // presence of the month awaits its expiry (R6: it may still end inside it).
 func (s *Store) CloseMonth(ctx context.Context, by seatkeeper.Actor, account, month string) (seatkeeper.ClosedMonth, error) {
 	var out seatkeeper.ClosedMonth
-	m, err := time.Parse("2006-01", month)
-	if err != nil {
-		return out, seatkeeper.Errorf(seatkeeper.EInvalid, "month must be YYYY-MM")
+	m, ok := seatkeeper.ParseMonth(month)
+	if !ok {
+		return out, seatkeeper.Errorf(seatkeeper.EInvalid, "month must be YYYY-MM, of %d to %d", seatkeeper.FirstYear, seatkeeper.LastYear)
 	}
 	st, loc, err := s.stateIn(ctx, account)
 	if err != nil {
@@ -98,8 +98,8 @@ func (s *Store) CloseMonth(ctx context.Context, by seatkeeper.Actor, account, mo
 // ledger under the frozen terms: Identical says the bytes are the same.
 // Returns ENotFound if the month is not closed.
 func (s *Store) ClosedMonth(ctx context.Context, account, month string) (seatkeeper.ClosedMonth, error) {
-	if _, err := time.Parse("2006-01", month); err != nil {
-		return seatkeeper.ClosedMonth{}, seatkeeper.Errorf(seatkeeper.EInvalid, "month must be YYYY-MM")
+	if _, ok := seatkeeper.ParseMonth(month); !ok {
+		return seatkeeper.ClosedMonth{}, seatkeeper.Errorf(seatkeeper.EInvalid, "month must be YYYY-MM, of %d to %d", seatkeeper.FirstYear, seatkeeper.LastYear)
 	}
 	if _, err := s.stateNow(ctx, account); err != nil {
 		return seatkeeper.ClosedMonth{}, err
