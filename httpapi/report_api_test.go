@@ -474,6 +474,7 @@ func TestAPI_UsageImportValidation(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		clock := e.useClock(subscribedAt)
 		e.ledgerAccount("acme", "UTC")
+		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/premium", map[string]any{"model": "named", "quantity": 5})
 		clock.Set(importedAt)
 		at := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 		good := presence("presence.start", "ann", "ann-1", at)
@@ -512,6 +513,14 @@ func TestAPI_UsageImportValidation(t *testing.T) {
 			{"one_session_two_pools", []usageEvent{good, with("license", "premium")}, []string{"events[1].license"}, ""},
 			{"one_session_two_kinds", []usageEvent{good, with("kind", "api")}, []string{"events[1].kind"}, ""},
 			{"bad_license_id", []usageEvent{with("license", "a b")}, []string{"events[0].license"}, ""},
+			// Metered like live events: presences are of a concurrent
+			// pool of the account; assignments of seats held per user
+			// (R10). Before, all were stored, and stayed in the ledger.
+			{"presence_not_subscribed", []usageEvent{with("license", "elite")}, []string{"events[0].license"}, ""},
+			{"presence_of_a_named_subscription", []usageEvent{with("license", "premium")}, []string{"events[0].license"}, ""},
+			{"presence_of_an_add_on", []usageEvent{with("license", "qm")}, []string{"events[0].license"}, ""},
+			{"assignment_account_wide", []usageEvent{good, {"type": "assignment.add", "user": "ann", "license": "virtual_agent", "at": at}}, []string{"events[1].license"}, ""},
+			{"assignment_quantity", []usageEvent{{"type": "assignment.add", "user": "ann", "license": "toll_free_numbers", "at": at}}, []string{"events[0].license"}, ""},
 			{"several", []usageEvent{with("kind", "x"), good, with("type", "y")}, []string{"events[0].kind", "events[2].type"}, ""},
 			{"license_not_in_catalog", []usageEvent{good, with("license", "nope")}, nil, "nope"},
 			{"at_not_a_time", []usageEvent{with("at", "yesterday")}, nil, "RFC 3339"},

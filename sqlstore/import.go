@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/catalog"
 )
 
 // MaxImport is the most events one import may carry (SPEC §4.5).
@@ -77,12 +78,30 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 			return err
 		}
 		loc := seatkeeper.Location(st.account.TimeZone)
-		for _, e := range events {
-			if e.License != "" {
-				if _, ok := st.cat.License(e.License); !ok {
-					return seatkeeper.Errorf(seatkeeper.EInvalid, "catalog %s has no license %q; none were imported", st.cat.Name, e.License)
+		for i, e := range events {
+			if e.License == "" {
+				continue
+			}
+			l, ok := st.cat.License(e.License)
+			if !ok {
+				return seatkeeper.Errorf(seatkeeper.EInvalid, "catalog %s has no license %q; none were imported", st.cat.Name, e.License)
+			}
+			// Metered like live events: a presence is in a concurrent
+			// pool of the account (R4), an assignment of a seat held per
+			// user (R10: account-wide and quantity licenses are not).
+			switch e.Type {
+			case seatkeeper.EventPresenceStart, seatkeeper.EventPresenceEnd:
+				if sub, ok := st.ent.Subscription(e.License); !ok || sub.Model != catalog.ModelConcurrent {
+					bad(i, "license", "presence events are of a concurrent pool the account subscribes to")
+				}
+			case seatkeeper.EventAssignmentAdd, seatkeeper.EventAssignmentRemove:
+				if l.Scope != catalog.ScopeUser {
+					bad(i, "license", "assignment events are of licenses held per user, not account-wide or quantity licenses")
 				}
 			}
+		}
+		if len(fields) > 0 {
+			return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid events; none were imported", Fields: fields}
 		}
 		if err := t.refuseClosed(account, loc, events); err != nil {
 			return err
