@@ -1146,3 +1146,79 @@ func TestAPI_R6_EndSessionsOfUnknownUser(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_R6_SessionsEndWithTheirTerm (R6, §4.4, subscription term): a
+// session in a pool lives no longer than the pool's subscription: it
+// expires at ends_at at the latest, heartbeats extend it to there at most,
+// and an ends_at set, moved or already past applies to the live sessions.
+// Before, sessions outlived the term, heartbeats kept extending them and
+// GET /pools kept counting them.
+func TestAPI_R6_SessionsEndWithTheirTerm(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		clock := e.useClock(start)
+		e.concurrentPool("acme", 5, 0, 2, "u")
+		sub := map[string]any{"model": "concurrent", "quantity": 5, "ends_at": start.Add(2 * time.Minute)}
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
+		beat := func(id string) resp {
+			return e.do(e.Operator, "POST", "/v1/accounts/acme/sessions/"+id+"/heartbeat", nil)
+		}
+		expires := func(r resp) time.Time {
+			t.Helper()
+			var s seatkeeper.Session
+			r.JSON(t, &s)
+			return s.ExpiresAt
+		}
+		// The timeout (3 minutes) would pass the end: the end it is.
+		s := e.startSession("acme", "u000", "work_session")
+		if !s.ExpiresAt.Equal(start.Add(2 * time.Minute)) {
+			t.Errorf("signed in at 09:00, expires %v, want the term's end 09:02", s.ExpiresAt)
+		}
+		clock.Set(start.Add(time.Minute))
+		if got := expires(e.mustAs(e.Operator, 200, "POST", "/v1/accounts/acme/sessions/"+s.ID+"/heartbeat", nil)); !got.Equal(start.Add(2 * time.Minute)) {
+			t.Errorf("heartbeat at 09:01: expires %v, want 09:02", got)
+		}
+		// Extended, the term lets heartbeats extend the session again.
+		sub["ends_at"] = start.Add(24 * time.Hour)
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
+		if got := expires(e.mustAs(e.Operator, 200, "POST", "/v1/accounts/acme/sessions/"+s.ID+"/heartbeat", nil)); !got.Equal(start.Add(4 * time.Minute)) {
+			t.Errorf("heartbeat at 09:01 after the extension: expires %v, want 09:04", got)
+		}
+		// Brought forward to 09:03, the live session ends there.
+		sub["ends_at"] = start.Add(3 * time.Minute)
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
+		clock.Set(start.Add(3 * time.Minute))
+		wantProblem(t, beat(s.ID), 404, "session_ended")
+		if n := e.inUse("acme", "essentials"); n != 0 {
+			t.Errorf("in use after the term: %d, want 0", n)
+		}
+		// An end set in the past ends the live sessions now.
+		sub["ends_at"] = start.Add(24 * time.Hour)
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
+		s2 := e.startSession("acme", "u001", "work_session")
+		clock.Set(start.Add(4 * time.Minute))
+		sub["ends_at"] = start.Add(3*time.Minute + 30*time.Second)
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
+		clock.Set(start.Add(4*time.Minute + time.Second))
+		wantProblem(t, beat(s2.ID), 404, "session_ended")
+		if _, err := e.Store.Reap(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		ends := map[string]time.Time{}
+		events, err := e.Store.UsageEvents(context.Background(), "acme", start.Add(-time.Hour), start.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range events {
+			if ev.Type == seatkeeper.EventPresenceEnd {
+				if _, twice := ends[ev.Session]; twice {
+					t.Errorf("session %s ended twice", ev.Session)
+				}
+				ends[ev.Session] = ev.At
+			}
+		}
+		if !ends[s.ID].Equal(start.Add(3*time.Minute)) || !ends[s2.ID].Equal(start.Add(4*time.Minute)) {
+			t.Errorf("ledger ends %v, want %s at 09:03 and %s at 09:04", ends, s.ID, s2.ID)
+		}
+	})
+}

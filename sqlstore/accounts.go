@@ -597,6 +597,28 @@ func (t *tx) recordPrices(sub seatkeeper.Subscription, existing, repriced bool) 
 	return err
 }
 
+// boundSessions gives the live sessions of a pool its term's end: none
+// lives past it (heartbeats extend them to it at most, the reaper ends
+// them there), and a term that has ended ends them now.
+func (t *tx) boundSessions(sub seatkeeper.Subscription, now time.Time) error {
+	until := int64(math.MaxInt64)
+	if sub.EndsAt != nil {
+		until = micros(*sub.EndsAt)
+		if sub.EndsAt.Before(now) {
+			until = micros(now)
+		}
+	}
+	lock := ""
+	if t.s.postgres {
+		lock = " ORDER BY id FOR UPDATE" // the order heartbeats and sign-outs lock them in
+	}
+	_, err := t.exec(`UPDATE sessions SET until_at = ?,
+		expires_at = CASE WHEN expires_at > ? THEN ? ELSE expires_at END, reap_at = CASE WHEN reap_at > ? THEN ? ELSE reap_at END
+		WHERE id IN (SELECT id FROM sessions WHERE account = ? AND pool = ? AND ended_at IS NULL`+lock+`)`,
+		until, until, until, until, until, sub.Account, sub.License)
+	return err
+}
+
 // PutSubscription implements seatkeeper.AccountService.
 func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub seatkeeper.Subscription) (seatkeeper.Subscription, bool, error) {
 	created := false
@@ -650,6 +672,9 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 		}
 		created = !existing
 		if err := t.recordPrices(sub, existing, repriced); err != nil {
+			return err
+		}
+		if err := t.boundSessions(sub, now); err != nil {
 			return err
 		}
 		return t.afterSubscriptionChange(sub.Account, by, "subscription.put", sub.License, sub, sub.Quantity)

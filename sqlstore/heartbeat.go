@@ -84,12 +84,13 @@ func (s *Store) runBeats(batch []*beat) {
 	}
 	// A heartbeat never takes a session's expiry back: one that waited
 	// behind a later one, here or in another process, leaves it as is.
-	greatest := "max"
+	// Nor does it extend a session past its pool's term (until_at).
+	greatest, least := "max", "min"
 	if s.postgres {
-		greatest = "greatest"
+		greatest, least = "greatest", "least"
 	}
 	q := `WITH v(id, account) AS (` + values + `)
-		UPDATE sessions SET last_seen = ` + greatest + `(last_seen, ?), expires_at = ` + greatest + `(expires_at, ? + timeout)
+		UPDATE sessions SET last_seen = ` + greatest + `(last_seen, ?), expires_at = ` + greatest + `(expires_at, ` + least + `(? + timeout, until_at))
 		FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND coalesce(sessions.ended_at, -1) < 0 AND sessions.expires_at > ?
 		RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
 	args = append(args, micros(now), micros(now), micros(now))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ type signIn struct {
 	pool     string
 	quantity int           // the pool's quantity Q, for the answer's overage
 	timeout  time.Duration // the session's, without heartbeats
+	until    time.Time     // the end of its pool's term: it lives no longer (zero: none)
 	out      seatkeeper.Session
 	counted  bool // admitted as the user's first presence: took a place
 	replayed bool
@@ -179,6 +181,10 @@ func (t *tx) startSessions(round []*signIn) error {
 				x.err = seatkeeper.Errorf(seatkeeper.EConflict, "the subscription to %s is not in force: its term has not begun or has ended", x.pool)
 				continue
 			}
+			// Nor keeps anyone past it.
+			sub, _ := st.ent.Subscription(x.pool)
+			x.until = sub.EndsAt
+			x.out.ExpiresAt = expiryOf(now, x.timeout, x.until)
 			pooled = append(pooled, x)
 		}
 	}
@@ -432,8 +438,8 @@ func (t *tx) storeSessions(at time.Time, queued bool) error {
 	}
 	var sessions, answers [][]any
 	for _, x := range t.signIns {
-		x.out.StartedAt, x.out.ExpiresAt = at, at.Add(x.timeout)
-		sessions = append(sessions, []any{x.out.ID, x.account, x.user, x.kind, x.pool, micros(at), micros(at), micros(x.out.ExpiresAt), micros(x.out.ExpiresAt), x.timeout.Microseconds()})
+		x.out.StartedAt, x.out.ExpiresAt = at, expiryOf(at, x.timeout, x.until)
+		sessions = append(sessions, []any{x.out.ID, x.account, x.user, x.kind, x.pool, micros(at), micros(at), micros(x.out.ExpiresAt), micros(x.out.ExpiresAt), x.timeout.Microseconds(), untilMicros(x.until)})
 		if x.key != "" {
 			body, _ := json.Marshal(x.out)
 			answers = append(answers, []any{x.account, x.key, string(body)})
@@ -448,7 +454,7 @@ func (t *tx) storeSessions(at time.Time, queued bool) error {
 		return err
 	}
 	var args []any
-	if err := run("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, reap_at, timeout) VALUES "+rowsOf(sessions, &args), args); err != nil {
+	if err := run("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, reap_at, timeout, until_at) VALUES "+rowsOf(sessions, &args), args); err != nil {
 		return err
 	}
 	if len(answers) == 0 {
@@ -456,6 +462,28 @@ func (t *tx) storeSessions(at time.Time, queued bool) error {
 	}
 	args = nil
 	return run("UPDATE idempotency SET body = v.column3 FROM (VALUES "+rowsOf(answers, &args)+") AS v WHERE idempotency.account = v.column1 AND idempotency.key = v.column2", args)
+}
+
+// expiryOf is when a session started or extended at at expires: its
+// timeout later, but never after its pool's term ends (until; zero: no
+// end), nor before at.
+func expiryOf(at time.Time, timeout time.Duration, until time.Time) time.Time {
+	if e := at.Add(timeout); until.IsZero() || e.Before(until) {
+		return e
+	}
+	if until.Before(at) {
+		return at
+	}
+	return until
+}
+
+// untilMicros is a term's end as sessions.until_at holds it: the largest
+// BIGINT for none.
+func untilMicros(until time.Time) int64 {
+	if until.IsZero() {
+		return math.MaxInt64
+	}
+	return micros(until)
 }
 
 // keyTaken reports a unique violation on an idempotency key: two processes
