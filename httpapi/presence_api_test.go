@@ -1201,6 +1201,15 @@ func TestAPI_R6_SessionsEndWithTheirTerm(t *testing.T) {
 		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
 		clock.Set(start.Add(4*time.Minute + time.Second))
 		wantProblem(t, beat(s2.ID), 404, "session_ended")
+		// So does a start moved into the future.
+		sub["ends_at"], sub["starts_at"] = start.Add(24*time.Hour), start
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
+		s3 := e.startSession("acme", "u000", "api")
+		clock.Set(start.Add(5 * time.Minute))
+		sub["starts_at"] = start.Add(time.Hour)
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
+		clock.Set(start.Add(5*time.Minute + time.Second))
+		wantProblem(t, beat(s3.ID), 404, "session_ended")
 		if _, err := e.Store.Reap(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -1217,8 +1226,8 @@ func TestAPI_R6_SessionsEndWithTheirTerm(t *testing.T) {
 				ends[ev.Session] = ev.At
 			}
 		}
-		if !ends[s.ID].Equal(start.Add(3*time.Minute)) || !ends[s2.ID].Equal(start.Add(4*time.Minute)) {
-			t.Errorf("ledger ends %v, want %s at 09:03 and %s at 09:04", ends, s.ID, s2.ID)
+		if !ends[s.ID].Equal(start.Add(3*time.Minute)) || !ends[s2.ID].Equal(start.Add(4*time.Minute)) || !ends[s3.ID].Equal(start.Add(5*time.Minute)) {
+			t.Errorf("ledger ends %v, want %s at 09:03, %s at 09:04 and %s at 09:05", ends, s.ID, s2.ID, s3.ID)
 		}
 	})
 }

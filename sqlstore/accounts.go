@@ -599,14 +599,14 @@ func (t *tx) recordPrices(sub seatkeeper.Subscription, existing, repriced bool) 
 
 // boundSessions gives the live sessions of a pool its term's end: none
 // lives past it (heartbeats extend them to it at most, the reaper ends
-// them there), and a term that has ended ends them now.
+// them there), and a term that has ended, or not begun, ends them now.
 func (t *tx) boundSessions(sub seatkeeper.Subscription, now time.Time) error {
 	until := int64(math.MaxInt64)
 	if sub.EndsAt != nil {
 		until = micros(*sub.EndsAt)
-		if sub.EndsAt.Before(now) {
-			until = micros(now)
-		}
+	}
+	if (sub.EndsAt != nil && sub.EndsAt.Before(now)) || sub.StartsAt.After(now) {
+		until = micros(now)
 	}
 	lock := ""
 	if t.s.postgres {
