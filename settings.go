@@ -106,14 +106,20 @@ func (s Settings) Validate() error {
 			if len(l.Phrases) > 500 {
 				bad(fmt.Sprintf("%s[%d].phrases", field, i), "at most 500 phrases")
 			}
+			for j, ph := range l.Phrases {
+				if ph == "" || len(ph) > 256 || !PlainText(ph) {
+					bad(fmt.Sprintf("%s[%d].phrases[%d]", field, i, j), "must be 1 to 256 characters, without control characters")
+					break
+				}
+			}
 		}
 	}
 	c := s.Concurrent
-	if t := time.Duration(c.SessionTimeout); t < time.Minute || t > 24*time.Hour {
-		bad("concurrent.session_timeout", "must be from 60s to 24h")
+	if t := time.Duration(c.SessionTimeout); t < time.Minute || t > 24*time.Hour || t%time.Second != 0 {
+		bad("concurrent.session_timeout", "must be whole seconds from 60s to 24h")
 	}
-	if w := time.Duration(c.PortalIdleWindow); w < time.Minute || w > 24*time.Hour {
-		bad("concurrent.portal_idle_window", "must be from 1m to 24h")
+	if w := time.Duration(c.PortalIdleWindow); w < time.Minute || w > 24*time.Hour || w%time.Second != 0 {
+		bad("concurrent.portal_idle_window", "must be whole seconds from 1m to 24h")
 	}
 	if len(fields) > 0 {
 		return &Error{Code: EInvalid, Message: "invalid settings", Fields: fields}

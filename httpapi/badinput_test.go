@@ -271,6 +271,13 @@ func TestBadInput_Settings(t *testing.T) {
 			{"two_at_once", `{"qm":{"silence_threshold_seconds":0,"voice_exclusion":"x","track_silence":true}}`,
 				[]string{"qm.silence_threshold_seconds", "qm.voice_exclusion"}},
 			{"session_timeout_short", `{"concurrent":{"session_timeout":"10s"}}`, []string{"concurrent.session_timeout"}},
+			// Whole seconds, as grace_period: a nanosecond timeout was stored.
+			{"session_timeout_fraction", `{"concurrent":{"session_timeout":"90.5s"}}`, []string{"concurrent.session_timeout"}},
+			{"idle_window_nanoseconds", `{"concurrent":{"portal_idle_window":"1h1ns"}}`, []string{"concurrent.portal_idle_window"}},
+			// Phrases are text like every other: a NUL or 100,000 characters were kept.
+			{"phrase_control_char", `{"qm":{"topics":[{"name":"t","phrases":["a\u0000b"]}]}}`, []string{"qm.topics[0].phrases[0]"}},
+			{"phrase_empty", `{"qm":{"indicators":[{"name":"t","phrases":["ok",""]}]}}`, []string{"qm.indicators[0].phrases[1]"}},
+			{"phrase_too_long", `{"qm":{"topics":[{"name":"t","phrases":["` + strings.Repeat("x", 257) + `"]}]}}`, []string{"qm.topics[0].phrases[0]"}},
 			{"portal_idle_long", `{"concurrent":{"portal_idle_window":"25h"}}`, []string{"concurrent.portal_idle_window"}},
 			{"topic_without_name", `{"qm":{"topics":[{"name":"","phrases":["a"]}]}}`, []string{"qm.topics[0].name"}},
 			{"topic_twice", `{"qm":{"topics":[{"name":"t","phrases":[]},{"name":"t","phrases":[]}]}}`, []string{"qm.topics[1].name"}},
