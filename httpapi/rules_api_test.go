@@ -1128,6 +1128,14 @@ func TestAPI_Audit(t *testing.T) {
 				t.Errorf("future range: %+v, want an empty list", body.Items)
 			}
 			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/cc/audit?from=yesterday", nil), 400, "invalid_request")
+			// Dates, as the reports take them: to names its last day,
+			// included. Before, a date was refused.
+			body.Items = nil
+			today := time.Now().UTC().Format("2006-01-02")
+			e.must(200, "GET", "/v1/accounts/cc/audit?from="+today+"&to="+today, nil).JSON(t, &body)
+			if len(body.Items) == 0 {
+				t.Errorf("today by dates: no records")
+			}
 			wantProblem(t, e.do(e.Operator, "GET", "/v1/accounts/cc/audit?from="+future+"&to=2020-01-01T00:00:00Z", nil), 400, "invalid_request")
 		})
 		for _, c := range []struct {

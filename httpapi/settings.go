@@ -33,18 +33,16 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 // timeRange reads from/to (RFC 3339); by default the last 30 days.
-func timeRange(r *http.Request) (from, to time.Time, err error) {
+func timeRange(r *http.Request, loc *time.Location) (from, to time.Time, err error) {
 	q := r.URL.Query()
 	to = time.Now().Add(time.Second)
 	from = to.AddDate(0, 0, -30)
 	for name, dst := range map[string]*time.Time{"from": &from, "to": &to} {
 		if v := q.Get(name); v != "" {
-			t, perr := time.Parse(time.RFC3339, v)
-			if perr != nil {
-				return from, to, &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "invalid " + name,
-					Fields: []seatkeeper.FieldError{{Field: name, Message: "must be an RFC 3339 time such as 2026-11-01T00:00:00Z"}}}
+			// As the reports read them: a date is in the account's zone.
+			if *dst, err = reportTime(v, name, loc); err != nil {
+				return from, to, err
 			}
-			*dst = t
 		}
 	}
 	if !to.After(from) {
@@ -54,7 +52,12 @@ func timeRange(r *http.Request) (from, to time.Time, err error) {
 }
 
 func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
-	from, to, err := timeRange(r)
+	a, err := s.Store.Account(r.Context(), r.PathValue("account"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	from, to, err := timeRange(r, seatkeeper.Location(a.TimeZone))
 	if err != nil {
 		s.fail(w, r, err)
 		return
