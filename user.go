@@ -114,3 +114,19 @@ func PlainText(s string) bool {
 	}
 	return true
 }
+
+// ValidID says whether s may be an id (SPEC §4.8): 1 to 128 of
+// [A-Za-z0-9._@:-], and not "." or "..", which a URL's path cannot hold
+// (clients and servers resolve them as dot segments, RFC 3986 §5.2.4).
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > 128 || s == "." || s == ".." {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '@' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -218,6 +218,11 @@ func TestBadInput_PathIDs(t *testing.T) {
 			{"user_slash", "PUT", "/v1/accounts/acme/users/a%2Fb"},
 			{"user_quote", "PUT", "/v1/accounts/acme/users/a%22b"},
 			{"user_nul", "PUT", "/v1/accounts/acme/users/a%00b"},
+			// Dot segments: a user .. could be made, but not reached by
+			// its plain path (clients resolve it, RFC 3986 §5.2.4).
+			{"user_dot_dot", "PUT", "/v1/accounts/acme/users/%2e%2e"},
+			{"user_dot", "PUT", "/v1/accounts/acme/users/%2E"},
+			{"account_dot_dot", "PUT", "/v1/accounts/%2e%2e"},
 			{"license_space", "PUT", "/v1/accounts/acme/users/u1/licenses/%20"},
 			{"license_long", "DELETE", "/v1/accounts/acme/users/u1/licenses/" + long},
 			{"user_role_service", "PUT", "/v1/accounts/acme/users/u1/roles/%20/agent"},

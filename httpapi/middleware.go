@@ -99,15 +99,4 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	})
 }
 
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '@' || c == ':' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+func validID(s string) bool { return seatkeeper.ValidID(s) }

@@ -18,8 +18,6 @@ import (
 	"github.com/seatkeeper/seatkeeper/entitlement"
 )
 
-// IDPattern is what every id in a path must match (SPEC §4.8).
-var IDPattern = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
 
 var currencyRe = regexp.MustCompile(`^[A-Z]{3}$`)
 
@@ -210,7 +208,7 @@ func (t *tx) stampedEvent(account, typ, user, license, kind, session string) {
 func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeeper.Account) (seatkeeper.Account, bool, error) {
 	var fields []seatkeeper.FieldError
 	bad := func(f, m string) { fields = append(fields, seatkeeper.FieldError{Field: f, Message: m}) }
-	if !IDPattern.MatchString(a.ID) {
+	if !seatkeeper.ValidID(a.ID) {
 		bad("id", "must match [A-Za-z0-9._@:-]{1,128}")
 	}
 	if a.Name = strings.TrimSpace(a.Name); a.Name == "" || len(a.Name) > 200 || !seatkeeper.PlainText(a.Name) {

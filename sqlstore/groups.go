@@ -104,7 +104,7 @@ func validateGroup(g *seatkeeper.Group) error {
 		bad("externalId", "at most 256 characters, without control characters")
 	}
 	for _, m := range g.Members {
-		if !IDPattern.MatchString(m) {
+		if !seatkeeper.ValidID(m) {
 			bad("members", "member values must be user ids")
 			break
 		}

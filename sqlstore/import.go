@@ -37,7 +37,7 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 		if !importTypes[e.Type] {
 			bad(i, "type", "must be presence.start, presence.end, assignment.add, assignment.remove, user.activate or user.deactivate")
 		}
-		if !IDPattern.MatchString(e.User) {
+		if !seatkeeper.ValidID(e.User) {
 			bad(i, "user", "must match [A-Za-z0-9._@:-]{1,128}")
 		}
 		if e.At.IsZero() || e.At.Year() < 2000 || e.At.After(s.Now().Add(24*time.Hour)) {
@@ -45,7 +45,7 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 		}
 		switch e.Type {
 		case seatkeeper.EventPresenceStart, seatkeeper.EventPresenceEnd:
-			if !IDPattern.MatchString(e.Session) {
+			if !seatkeeper.ValidID(e.Session) {
 				bad(i, "session", "presence events name their session")
 			}
 			if e.License == "" {
@@ -65,7 +65,7 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 				bad(i, "license", "user events name no license: a user is activated or deactivated as a whole")
 			}
 		}
-		if e.License != "" && !IDPattern.MatchString(e.License) {
+		if e.License != "" && !seatkeeper.ValidID(e.License) {
 			bad(i, "license", "must match [A-Za-z0-9._@:-]{1,128}")
 		}
 	}

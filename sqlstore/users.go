@@ -410,7 +410,7 @@ func (u *userState) set(in seatkeeper.User) {
 func validateUser(u *seatkeeper.User) error {
 	var fields []seatkeeper.FieldError
 	bad := func(f, m string) { fields = append(fields, seatkeeper.FieldError{Field: f, Message: m}) }
-	if !IDPattern.MatchString(u.ID) {
+	if !seatkeeper.ValidID(u.ID) {
 		bad("id", "must match [A-Za-z0-9._@:-]{1,128}")
 	}
 	if u.UserName == "" {
@@ -592,7 +592,7 @@ func (s *Store) Users(ctx context.Context, account, cursor string, limit int) ([
 	after := ""
 	if cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !IDPattern.Match(b) {
+		if err != nil || !seatkeeper.ValidID(string(b)) {
 			return nil, "", seatkeeper.Errorf(seatkeeper.EInvalid, "invalid cursor")
 		}
 		after = string(b)
