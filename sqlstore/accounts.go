@@ -18,7 +18,6 @@ import (
 	"github.com/seatkeeper/seatkeeper/entitlement"
 )
 
-
 var currencyRe = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // acctState is an account as decisions and rules see it, compiled once per
