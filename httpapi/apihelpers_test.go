@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/httpapi"
@@ -108,12 +109,15 @@ func (e *env) grantRole(account, user, service, role string) {
 func (e *env) newToken(account, kind string) (id, secret string) {
 	e.t.Helper()
 	var out struct {
-		ID    string `json:"id"`
-		Kind  string `json:"kind"`
-		Token string `json:"token"`
+		ID        string    `json:"id"`
+		Kind      string    `json:"kind"`
+		Token     string    `json:"token"`
+		CreatedAt time.Time `json:"created_at"`
 	}
 	e.must(201, "POST", "/v1/accounts/"+account+"/tokens", map[string]string{"kind": kind, "name": kind + " token"}).JSON(e.t, &out)
-	if out.ID == "" || out.Token == "" || out.Kind != kind {
+	// Times are kept to the microsecond, as every other: the answer was
+	// to the nanosecond, unlike what the store keeps.
+	if out.ID == "" || out.Token == "" || out.Kind != kind || out.CreatedAt.IsZero() || out.CreatedAt.Nanosecond()%1000 != 0 {
 		e.t.Fatalf("token answer %+v", out)
 	}
 	return out.ID, out.Token

@@ -5,13 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper"
 )
 
 // CreateToken implements seatkeeper.TokenService.
 func (s *Store) CreateToken(ctx context.Context, by seatkeeper.Actor, account, kind, name string) (seatkeeper.Token, string, error) {
-	tok := seatkeeper.Token{ID: seatkeeper.NewID("tok_"), Account: account, Kind: kind, Name: strings.TrimSpace(name), CreatedAt: s.Now().UTC()}
+	tok := seatkeeper.Token{ID: seatkeeper.NewID("tok_"), Account: account, Kind: kind, Name: strings.TrimSpace(name), CreatedAt: s.Now().UTC().Truncate(time.Microsecond)}
 	switch {
 	case account == "" && kind != seatkeeper.TokenOperator, account != "" && kind == seatkeeper.TokenOperator:
 		return tok, "", seatkeeper.Errorf(seatkeeper.EInvalid, "operator tokens belong to no account; account tokens are admin, app or reader")
