@@ -762,3 +762,35 @@ func TestAPI_R17_DaysThatSkipMidnight(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_R17_AllowanceAsItWas (SPEC §4.7): each row shows the overage
+// allowance in force at its start, as it shows the quantity; none before
+// the subscription's term. Before, every row showed today's allowance, so
+// a pool full at Q + A under the old terms read as over its cap.
+func TestAPI_R17_AllowanceAsItWas(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		nine := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+		clock := e.useClock(nine)
+		e.newAccount("acme", "contact-center")
+		sub := map[string]any{"model": "concurrent", "quantity": 2, "overage_allowance": 2, "starts_at": nine}
+		e.must(201, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
+		for _, u := range e.newUsers("acme", "u", 4) {
+			e.must(201, "PUT", "/v1/accounts/acme/users/"+u+"/licenses/essentials", nil)
+			e.startSession("acme", u, "api")
+		}
+		clock.Set(nine.Add(time.Hour))
+		sub["quantity"], sub["overage_allowance"] = 3, 0
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
+		clock.Set(nine.Add(2 * time.Hour))
+		rows, _ := e.report(e.Operator, "acme", "from=2026-11-03T08:00:00Z&to=2026-11-03T11:00:00Z&interval=1h")
+		want := []struct{ quantity, allowance, peak int }{{0, 0, 0}, {2, 2, 4}, {3, 0, 4}}
+		if len(rows) != len(want) {
+			t.Fatalf("%d rows, want %d: %+v", len(rows), len(want), rows)
+		}
+		for i, w := range want {
+			if r := rows[i]; r.Quantity != w.quantity || r.Allowance != w.allowance || r.Peak != w.peak {
+				t.Errorf("%s: quantity %d allowance %d peak %d, want %d %d %d", r.IntervalStart, r.Quantity, r.Allowance, r.Peak, w.quantity, w.allowance, w.peak)
+			}
+		}
+	})
+}

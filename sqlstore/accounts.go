@@ -594,6 +594,24 @@ func (t *tx) recordPrices(sub seatkeeper.Subscription, existing, repriced bool) 
 	return err
 }
 
+// recordAllowance keeps the history of a subscription's overage allowance
+// for the license usage report: a change applies from now on; a new
+// subscription starts a history of its own, from the start.
+func (t *tx) recordAllowance(sub seatkeeper.Subscription, existing, changed bool, now time.Time) error {
+	if !changed {
+		return nil
+	}
+	from := micros(now)
+	if !existing {
+		from = math.MinInt64
+	}
+	if _, err := t.exec("DELETE FROM subscription_allowances WHERE account = ? AND license = ? AND at >= ?", sub.Account, sub.License, from); err != nil {
+		return err
+	}
+	_, err := t.exec("INSERT INTO subscription_allowances (account, license, at, allowance) VALUES (?, ?, ?, ?)", sub.Account, sub.License, from, sub.OverageAllowance)
+	return err
+}
+
 // boundSessions gives the live sessions of a pool its term's end: none
 // lives past it (heartbeats extend them to it at most, the reaper ends
 // them there), and a term that has ended, or not begun, ends them now.
@@ -624,11 +642,12 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 		if err != nil {
 			return err
 		}
-		existing, repriced := false, true
+		existing, repriced, reallowed := false, true, true
 		for _, cur := range st.subs {
 			if cur.License == sub.License {
 				existing = true
 				repriced = cur.UnitPrice != sub.UnitPrice || cur.OveragePrice != sub.OveragePrice
+				reallowed = cur.OverageAllowance != sub.OverageAllowance
 				sub.CreatedAt = cur.CreatedAt
 				if sub.StartsAt.IsZero() {
 					sub.StartsAt = cur.StartsAt
@@ -669,6 +688,9 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 		}
 		created = !existing
 		if err := t.recordPrices(sub, existing, repriced); err != nil {
+			return err
+		}
+		if err := t.recordAllowance(sub, existing, reallowed, now); err != nil {
 			return err
 		}
 		if err := t.boundSessions(sub, now); err != nil {

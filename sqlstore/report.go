@@ -45,9 +45,24 @@ func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.
 			qs = append(slices.DeleteFunc(qs, func(c metering.QuantityChange) bool { return !c.At.Before(termTo) }),
 				metering.QuantityChange{At: termTo, Quantity: 0})
 		}
-		for _, b := range in.ReportWithin(denied, grace, qs, sub.OverageAllowance, from, to, interval, loc, sub.StartsAt, termTo) {
+		allowances, err := s.allowances(ctx, account, sub)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range in.ReportWithin(denied, grace, qs, 0, from, to, interval, loc, sub.StartsAt, termTo) {
+			// The allowance in force at the interval's start, as the
+			// quantity is; none outside the term.
+			allowance := 0
+			if !b.Start.Before(sub.StartsAt) && b.Start.Before(termTo) {
+				i, _ := slices.BinarySearchFunc(allowances, b.Start, func(a metering.QuantityChange, t time.Time) int { return a.At.Compare(t) })
+				if found := i < len(allowances) && allowances[i].At.Equal(b.Start); found {
+					allowance = allowances[i].Quantity
+				} else if i > 0 {
+					allowance = allowances[i-1].Quantity
+				}
+			}
 			out = append(out, seatkeeper.LicenseUsageRow{
-				IntervalStart: b.Start, License: sub.License, Quantity: b.Quantity, Allowance: b.Allowance,
+				IntervalStart: b.Start, License: sub.License, Quantity: b.Quantity, Allowance: allowance,
 				Peak: b.Peak, Average: b.Average, Sustained: b.Sustained, OverQuantity: b.OverQuantity,
 				SignIns: b.SignIns, Denied: b.Denied,
 			})
@@ -254,6 +269,34 @@ func activeSpan(ts []toggle, start, end int64) (from, to int64, ok bool) {
 		}
 	}
 	return from, to, from < to
+}
+
+// allowances reads the history of a subscription's overage allowance
+// (recordAllowance), oldest first; a subscription from before the history
+// has its allowance from the start.
+func (s *Store) allowances(ctx context.Context, account string, sub seatkeeper.Subscription) ([]metering.QuantityChange, error) {
+	var out []metering.QuantityChange
+	err := s.read(ctx, func(t *tx) error {
+		rows, err := t.query("SELECT at, allowance FROM subscription_allowances WHERE account = ? AND license = ? ORDER BY at", account, sub.License)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c metering.QuantityChange
+			var at int64
+			if err := rows.Scan(&at, &c.Quantity); err != nil {
+				return err
+			}
+			c.At = fromMicros(max(at, 0)) // "from the start": 1970, the first year reported
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	if len(out) == 0 {
+		out = []metering.QuantityChange{{At: time.Unix(0, 0), Quantity: sub.OverageAllowance}}
+	}
+	return out, err
 }
 
 // quantities reads the subscription's quantity over time from the ledger's
