@@ -2,6 +2,7 @@ package seatkeeper
 
 import (
 	"context"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -130,3 +131,10 @@ func ValidID(s string) bool {
 	}
 	return true
 }
+
+// NameKey is how user names and group display names compare: without
+// regard to case, in Unicode, as SCIM's filters compare them (caseExact
+// false). The store keeps it beside the name, so that both stores agree:
+// SQL's lower() folds only ASCII on SQLite, and on PostgreSQL follows the
+// database's locale.
+func NameKey(name string) string { return strings.ToLower(name) }

@@ -44,3 +44,23 @@ func (x TestTx) QueueInt(q string, args ...any) func() (int, error) {
 func (x TestTx) Count(account, license string, delta int) {
 	x.t.countIn(account, "pools", license, delta)
 }
+
+// FillNameKeysForTest runs migration 0015's Go step again, in a
+// transaction of its own.
+func (s *Store) FillNameKeysForTest(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fillNameKeys(ctx, tx, s.rebind); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// StringForTest reads one string behind the store's back.
+func (s *Store) StringForTest(ctx context.Context, q string, args ...any) (v string, err error) {
+	err = s.db.QueryRowContext(ctx, s.rebind(q), args...).Scan(&v)
+	return v, err
+}

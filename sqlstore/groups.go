@@ -65,9 +65,9 @@ func (s *Store) PutGroup(ctx context.Context, by seatkeeper.Actor, g seatkeeper.
 		now := micros(t.s.Now())
 		switch {
 		case create:
-			_, err = t.exec("INSERT INTO scim_groups (account, id, display_name, external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", g.Account, g.ID, g.DisplayName, g.ExternalID, now, now)
+			_, err = t.exec("INSERT INTO scim_groups (account, id, display_name, display_name_key, external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", g.Account, g.ID, g.DisplayName, seatkeeper.NameKey(g.DisplayName), g.ExternalID, now, now)
 		case old.DisplayName != g.DisplayName || old.ExternalID != g.ExternalID || len(joined)+len(left) > 0:
-			_, err = t.exec("UPDATE scim_groups SET display_name = ?, external_id = ?, updated_at = ? WHERE account = ? AND id = ?", g.DisplayName, g.ExternalID, now, g.Account, g.ID)
+			_, err = t.exec("UPDATE scim_groups SET display_name = ?, display_name_key = ?, external_id = ?, updated_at = ? WHERE account = ? AND id = ?", g.DisplayName, seatkeeper.NameKey(g.DisplayName), g.ExternalID, now, g.Account, g.ID)
 		}
 		if err != nil {
 			return err
@@ -197,7 +197,7 @@ func (t *tx) groups(account string, m seatkeeper.GroupMatch, offset, limit int) 
 	args := []any{account}
 	for _, c := range []struct{ cond, v string }{
 		{" AND id = ?", m.ID},
-		{" AND lower(display_name) = lower(?)", m.DisplayName},
+		{" AND display_name_key = ?", seatkeeper.NameKey(m.DisplayName)},
 		{" AND external_id = ?", m.ExternalID},
 	} {
 		if c.v != "" {

@@ -20,6 +20,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 
+	"github.com/seatkeeper/seatkeeper"
 	"github.com/seatkeeper/seatkeeper/catalog"
 )
 
@@ -253,12 +254,66 @@ func (s *Store) Migrate(ctx context.Context) error {
 			tx.Rollback()
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
+		if fn := goMigrations[name]; fn != nil {
+			if err := fn(ctx, tx, s.rebind); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, s.rebind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"), name, s.Now().UnixMicro()); err != nil {
 			tx.Rollback()
 			return err
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// goMigrations are the steps of migrations that SQL cannot take, run in
+// the migration's transaction after its SQL.
+var goMigrations = map[string]func(ctx context.Context, tx *sql.Tx, rebind func(string) string) error{
+	"0015_name_keys.sql": fillNameKeys,
+}
+
+// fillNameKeys gives the user names and group display names with letters
+// beyond ASCII their key (seatkeeper.NameKey), where lower() gave them
+// one that SQL's rules made. A key another name of the account already
+// has is left as it was: the unique index of the names as they were
+// allowed both, and keeps allowing them.
+func fillNameKeys(ctx context.Context, tx *sql.Tx, rebind func(string) string) error {
+	for _, tbl := range []struct{ table, id, name, key string }{
+		{"users", "id", "user_name", "user_name_key"},
+		{"scim_groups", "id", "display_name", "display_name_key"},
+	} {
+		rows, err := tx.QueryContext(ctx, "SELECT account, "+tbl.id+", "+tbl.name+" FROM "+tbl.table)
+		if err != nil {
+			return err
+		}
+		var fix [][3]string
+		for rows.Next() {
+			var account, id, name string
+			if err := rows.Scan(&account, &id, &name); err != nil {
+				rows.Close()
+				return err
+			}
+			for i := 0; i < len(name); i++ {
+				if name[i] >= 0x80 {
+					fix = append(fix, [3]string{account, id, seatkeeper.NameKey(name)})
+					break
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		q := rebind("UPDATE " + tbl.table + " SET " + tbl.key + " = ? WHERE account = ? AND " + tbl.id + " = ? AND NOT EXISTS (SELECT 1 FROM " + tbl.table + " o WHERE o.account = ? AND o." + tbl.key + " = ?)")
+		for _, f := range fix {
+			if _, err := tx.ExecContext(ctx, q, f[2], f[0], f[1], f[0], f[2]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

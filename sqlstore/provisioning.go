@@ -235,7 +235,7 @@ func (t *tx) provisionedUsers(account string, m seatkeeper.UserMatch, offset, li
 	args := []any{account}
 	for _, c := range []struct{ cond, v string }{
 		{" AND u.id = ?", m.ID},
-		{" AND lower(u.user_name) = lower(?)", m.UserName},
+		{" AND u.user_name_key = ?", seatkeeper.NameKey(m.UserName)},
 		{" AND u.external_id = ?", m.ExternalID},
 	} {
 		if c.v != "" {

@@ -204,11 +204,11 @@ func (t *tx) saveUser(old, cur *userState) {
 	case !cur.exists:
 		return
 	case !old.exists:
-		t.later("INSERT INTO users (account, id, user_name, email, display_name, external_id, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			acct, id, cur.u.UserName, cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, now)
+		t.later("INSERT INTO users (account, id, user_name, user_name_key, email, display_name, external_id, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			acct, id, cur.u.UserName, seatkeeper.NameKey(cur.u.UserName), cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, now)
 	case !sameFields(old.u, cur.u):
-		t.later("UPDATE users SET user_name = ?, email = ?, display_name = ?, external_id = ?, active = ?, updated_at = ? WHERE account = ? AND id = ?",
-			cur.u.UserName, cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, acct, id)
+		t.later("UPDATE users SET user_name = ?, user_name_key = ?, email = ?, display_name = ?, external_id = ?, active = ?, updated_at = ? WHERE account = ? AND id = ?",
+			cur.u.UserName, seatkeeper.NameKey(cur.u.UserName), cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, acct, id)
 	}
 	for l, srcs := range old.lic {
 		for src := range srcs {

@@ -1,0 +1,73 @@
+package sqlstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/sqlstore"
+)
+
+// TestUserNamesFoldInUnicode: user names are unique without regard to
+// case in Unicode, on both stores alike (SCIM userName, caseExact false).
+// Before, SQLite's lower() folded only ASCII: Ärger and ärger were two
+// users on SQLite and one on PostgreSQL.
+func TestUserNamesFoldInUnicode(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		mustAccount(t, s, "acme", "contact-center")
+		if _, _, err := s.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: "u1", UserName: "Ärger", Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := s.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: "u2", UserName: "ärger", Active: true})
+		if code(err) != seatkeeper.EConflict {
+			t.Errorf("ärger beside Ärger: %v, want conflict", err)
+		}
+		us, _, err := s.ProvisionedUsers(ctx, "acme", seatkeeper.UserMatch{UserName: "äRGER"}, 0, 10)
+		if err != nil || len(us) != 1 || us[0].ID != "u1" {
+			t.Errorf("userName eq äRGER: %+v %v, want u1", us, err)
+		}
+	})
+}
+
+// TestFillNameKeys: migration 0015 gives names beyond ASCII the key Go
+// makes, where lower() made another; a key that another name of the
+// account has already is left as it was, so that the unique index of
+// 0016 holds whatever names the old one allowed.
+func TestFillNameKeys(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		mustAccount(t, s, "acme", "contact-center")
+		for id, name := range map[string]string{"u1": "Ärger", "u2": "ärger", "u3": "ÖL", "u4": "plain"} {
+			if _, _, err := s.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: id, UserName: name, Active: true}); err != nil && id != "u2" {
+				t.Fatal(err)
+			}
+		}
+		// As an older store had them: u2 beside u1 (SQLite's lower()
+		// told them apart), and every key as lower() left it there.
+		for _, q := range []string{
+			"DROP INDEX users_user_name",
+			"INSERT INTO users (account, id, user_name, user_name_key, email, display_name, external_id, active, created_at, updated_at) VALUES ('acme', 'u2', 'ärger', '', '', '', '', TRUE, 0, 0)",
+			"UPDATE users SET user_name_key = 'Ärger' WHERE id = 'u1'",
+			"UPDATE users SET user_name_key = 'ärger' WHERE id = 'u2'",
+			"UPDATE users SET user_name_key = 'ÖL' WHERE id = 'u3'",
+			"UPDATE users SET user_name_key = 'plain' WHERE id = 'u4'",
+		} {
+			if err := s.ExecForTest(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if err := s.FillNameKeysForTest(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]string{"u1": "Ärger", "u2": "ärger", "u3": "öl", "u4": "plain"} {
+			if got, err := s.StringForTest(ctx, "SELECT user_name_key FROM users WHERE id = ?", id); err != nil || got != want {
+				t.Errorf("%s: key %q %v, want %q", id, got, err, want)
+			}
+		}
+		// The index of 0016 can be made again over them.
+		if err := s.ExecForTest(ctx, "CREATE UNIQUE INDEX users_user_name ON users (account, user_name_key)"); err != nil {
+			t.Errorf("unique index over the keys: %v", err)
+		}
+	})
+}
