@@ -471,3 +471,24 @@ func TestAPI_TimeZoneFixedOnceClosed(t *testing.T) {
 		e.must(200, "PUT", "/v1/accounts/acme", acct)
 	})
 }
+
+// TestAPI_StatementsAtTheLastYear: statements asked up to the end of 2115
+// read the months in arrears within the years there is usage of. Before,
+// a `to` late on December 31, 2115 in a zone far from UTC asked for
+// January 2116's usage and was refused with a 400 about months.
+func TestAPI_StatementsAtTheLastYear(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.must(201, "PUT", "/v1/accounts/kiri", map[string]string{"name": "Kiri", "region": "us", "time_zone": "Pacific/Kiritimati"})
+		e.must(201, "PUT", "/v1/accounts/kiri/subscriptions/premium", map[string]any{"model": "named", "quantity": 2,
+			"unit_price": 1000, "currency": "USD", "starts_at": "2115-11-01T00:00:00+14:00"})
+		var body struct {
+			Items []billing.Statement `json:"items"`
+		}
+		e.must(200, "GET", "/v1/accounts/kiri/billing/statements?from=2115-12&to=2115-12-31T23:00:00-12:00", nil).JSON(t, &body)
+		// to is January 2, 2116, 01:00 in Kiritimati: the periods of
+		// December and January begin before it.
+		if len(body.Items) != 2 {
+			t.Errorf("%d statements, want December 2115's and January 2116's", len(body.Items))
+		}
+	})
+}

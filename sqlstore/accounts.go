@@ -257,10 +257,14 @@ func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeepe
 			case cur.account.Catalog != a.Catalog:
 				return seatkeeper.Errorf(seatkeeper.EConflict, "an account's catalog is fixed at creation: it is %s", cur.account.Catalog)
 			}
+			if _, err := t.exec("UPDATE accounts SET name = ?, time_zone = ? WHERE id = ?", a.Name, a.TimeZone, a.ID); err != nil {
+				return err
+			}
 			if cur.account.TimeZone != a.TimeZone {
 				// Months, billing periods and statements are cut in the
 				// account's zone: a closed month and its statements keep
-				// the zone they were closed in.
+				// the zone they were closed in. Looked at with the
+				// account's row locked, as CloseMonth does.
 				var closed int
 				if err := t.queryRow("SELECT count(*) FROM closed_months WHERE account = ?", a.ID).Scan(&closed); err != nil {
 					return err
@@ -268,9 +272,6 @@ func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeepe
 				if closed > 0 {
 					return seatkeeper.Errorf(seatkeeper.EPeriodClosed, "the time zone cannot change once a month is closed: months and statements are cut in %s", cur.account.TimeZone)
 				}
-			}
-			if _, err := t.exec("UPDATE accounts SET name = ?, time_zone = ? WHERE id = ?", a.Name, a.TimeZone, a.ID); err != nil {
-				return err
 			}
 			if err := t.bump(a.ID); err != nil {
 				return err
@@ -627,10 +628,13 @@ func (t *tx) boundSessions(sub seatkeeper.Subscription, now time.Time) error {
 	if t.s.postgres {
 		lock = " ORDER BY id FOR UPDATE" // the order heartbeats and sign-outs lock them in
 	}
+	// Never before a session's start: another process may have started
+	// one since now was read.
 	_, err := t.exec(`UPDATE sessions SET until_at = ?,
-		expires_at = CASE WHEN expires_at > ? THEN ? ELSE expires_at END, reap_at = CASE WHEN reap_at > ? THEN ? ELSE reap_at END
-		WHERE id IN (SELECT id FROM sessions WHERE account = ? AND pool = ? AND ended_at IS NULL`+lock+`)`,
-		until, until, until, until, until, sub.Account, sub.License)
+		expires_at = CASE WHEN expires_at <= ? THEN expires_at WHEN started_at > ? THEN started_at ELSE ? END,
+		reap_at = CASE WHEN reap_at <= ? THEN reap_at WHEN started_at > ? THEN started_at ELSE ? END
+		WHERE id IN (SELECT id FROM sessions WHERE account = ? AND pool = ? AND ended_at IS NULL AND (until_at <> ? OR expires_at > ?)`+lock+`)`,
+		until, until, until, until, until, until, until, sub.Account, sub.License, until, until)
 	return err
 }
 

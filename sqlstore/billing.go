@@ -214,9 +214,16 @@ func (s *Store) Statements(ctx context.Context, account string, from, to time.Ti
 	if first.After(lo) {
 		lo = first
 	}
+	// Within the years there is usage of (seatkeeper.FirstYear to LastYear).
+	if earliest := metering.StartOfDay(seatkeeper.FirstYear, 1, 1, loc); lo.Before(earliest) {
+		lo = earliest
+	}
 	if lo.Before(to) {
 		// Every month from lo to the day before to, MaxMonths at a time.
 		last := to.In(loc).AddDate(0, 0, -1)
+		if latest := time.Date(seatkeeper.LastYear, 12, 1, 0, 0, 0, 0, loc); last.After(latest) {
+			last = latest
+		}
 		y, m, _ := lo.In(loc).Date()
 		n := (last.Year()-y)*12 + int(last.Month()-m) + 1
 		for i := 0; i < n; i += MaxMonths {

@@ -51,6 +51,20 @@ func (s *Store) CloseMonth(ctx context.Context, by seatkeeper.Actor, account, mo
 		if now := s.Now(); now.Before(end) {
 			return seatkeeper.Errorf(seatkeeper.EConflict, "%s has not ended: it ends at %s", month, end.Format(time.RFC3339))
 		}
+		// The month is cut in the zone read above: with the account's row
+		// locked (PutAccount changes the zone only with it locked, and
+		// not once a month is closed), it must still be the account's.
+		lock := ""
+		if t.s.postgres {
+			lock = " FOR UPDATE"
+		}
+		var zone string
+		if err := t.queryRow("SELECT time_zone FROM accounts WHERE id = ?"+lock, account).Scan(&zone); err != nil {
+			return err
+		}
+		if zone != st.account.TimeZone {
+			return seatkeeper.Errorf(seatkeeper.EConflict, "the account's time zone changed while %s was being closed; try again", month)
+		}
 		var overdue int
 		if err := t.queryRow("SELECT count(*) FROM sessions WHERE account = ? AND ended_at IS NULL AND expires_at < ?", account, micros(end)).Scan(&overdue); err != nil {
 			return err

@@ -91,8 +91,8 @@ func (s *Store) ImportEvents(ctx context.Context, by seatkeeper.Actor, account s
 			// user (R10: account-wide and quantity licenses are not).
 			switch e.Type {
 			case seatkeeper.EventPresenceStart, seatkeeper.EventPresenceEnd:
-				if sub, ok := st.ent.Subscription(e.License); !ok || sub.Model != catalog.ModelConcurrent {
-					bad(i, "license", "presence events are of a concurrent pool the account subscribes to")
+				if sub, ok := st.ent.Subscription(e.License); !ok || sub.Model != catalog.ModelConcurrent || l.Kind != catalog.KindPlan {
+					bad(i, "license", "presence events are of a concurrent plan's pool the account subscribes to")
 				}
 			case seatkeeper.EventAssignmentAdd, seatkeeper.EventAssignmentRemove:
 				if l.Scope != catalog.ScopeUser {

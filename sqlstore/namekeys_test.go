@@ -38,8 +38,8 @@ func TestFillNameKeys(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		mustAccount(t, s, "acme", "contact-center")
-		for id, name := range map[string]string{"u1": "Ärger", "u2": "ärger", "u3": "ÖL", "u4": "plain"} {
-			if _, _, err := s.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: id, UserName: name, Active: true}); err != nil && id != "u2" {
+		for _, u := range [][2]string{{"u1", "Ärger"}, {"u3", "ÖL"}, {"u4", "plain"}} {
+			if _, _, err := s.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: u[0], UserName: u[1], Active: true}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -127,7 +127,7 @@ func (t *tx) startSessions(round []*signIn) error {
 	now := t.s.Now().UTC().Truncate(time.Microsecond)
 	var keys [][]any
 	for _, x := range round {
-		x.out, x.replayed, x.err, x.pool = seatkeeper.Session{}, false, nil, ""
+		x.out, x.replayed, x.err, x.pool, x.until = seatkeeper.Session{}, false, nil, "", time.Time{}
 		if x.err = x.ctx.Err(); x.err == nil {
 			t.prefetch(x.account)
 			keys = append(keys, []any{x.account, x.user})
@@ -295,6 +295,7 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 		ON CONFLICT (account, license, user_id) DO UPDATE SET presences = pool_users.presences + 1
 		RETURNING account, license, user_id, presences`
 	presences := map[[3]string]int{}
+	ends := map[counter]int64{} // PostgreSQL: each pool's term end as locked, -1 for none
 	scan := func(q string, args []any) error {
 		rows, err := t.query(q, args...)
 		if err != nil {
@@ -309,6 +310,8 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 			}
 			if p := pools[counter{"pools", account, license}]; user == "" && p != nil {
 				p.inUse, p.read, p.limit = a, a, b
+			} else if user == "*" { // no user id is "*"
+				ends[counter{"pools", account, license}] = int64(a)
 			} else {
 				presences[[3]string{account, license, user}] = a
 			}
@@ -317,8 +320,13 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 	}
 	poolsQ := `SELECT account, license, '', in_use, cap FROM pools WHERE (account, license) IN (VALUES ` + rowsOf(keys, &args) + `)`
 	if t.s.postgres {
-		// One round trip for both.
-		if err := scan(`WITH pu AS (`+upsert+`) SELECT account, license, user_id, presences, 0 FROM pu UNION ALL `+poolsQ, args); err != nil {
+		// One round trip for all three. The subscriptions' rows are
+		// locked FOR SHARE to the commit: a subscription change of
+		// another process (PutSubscription) waits for this sign-in, and
+		// then bounds its session by the new term (boundSessions), or
+		// this sign-in waits for it and reads the new term's end here.
+		subsQ := `su AS (SELECT account, license, coalesce(ends_at, -1) AS ends_at FROM subscriptions WHERE (account, license) IN (VALUES ` + rowsOf(keys, &args) + `) FOR SHARE)`
+		if err := scan(`WITH pu AS (`+upsert+`), `+subsQ+` SELECT account, license, user_id, presences, 0 FROM pu UNION ALL SELECT account, license, '*', ends_at, 0 FROM su UNION ALL `+poolsQ, args); err != nil {
 			return err
 		}
 	} else {
@@ -373,6 +381,13 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 		inUse, limit, over := p.inUse, p.limit, max(0, p.inUse-sub.Quantity)
 		x.out.Pool, x.out.InUse, x.out.Cap, x.out.Overage = x.pool, &inUse, &limit, &over
 		x.quantity = sub.Quantity
+		if end, ok := ends[c]; ok { // the term as locked, newer than the account read
+			x.until = time.Time{}
+			if end >= 0 {
+				x.until = fromMicros(end)
+			}
+			x.out.ExpiresAt = expiryOf(now, x.timeout, x.until)
+		}
 		p.admitted = append(p.admitted, x)
 	}
 	if t.s.postgres {

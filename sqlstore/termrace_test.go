@@ -1,0 +1,176 @@
+package sqlstore_test
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper"
+	"github.com/seatkeeper/seatkeeper/sqlstore"
+	"github.com/seatkeeper/seatkeeper/sqlstore/sqlstoretest"
+)
+
+// calledFrom says whether fn is on the caller's stack: tests pause a
+// store inside one step through its clock.
+func calledFrom(fn string) bool {
+	pc := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.Function, fn) {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// pauseIn makes s's clock stop once, the first time it is read inside fn,
+// until release is closed (or two seconds pass); reached is closed then.
+func pauseIn(s *sqlstore.Store, fn string) (reached, release chan struct{}) {
+	reached, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.Now = func() time.Time {
+		if calledFrom(fn) {
+			once.Do(func() {
+				close(reached)
+				select {
+				case <-release:
+				case <-time.After(2 * time.Second):
+				}
+			})
+		}
+		return time.Now()
+	}
+	return reached, release
+}
+
+// TestR6_SignInRacingATermChange (PostgreSQL, two processes): a sign-in
+// that read the account before another process brought the pool's ends_at
+// forward still gets a session bounded by the new end. Before, it kept
+// the old term (none) and heartbeats extended it past the end: its row,
+// not yet committed, was not there for the change to bound (found by a
+// review).
+func TestR6_SignInRacingATermChange(t *testing.T) {
+	dsn := sqlstoretest.PostgresDSN(t)
+	a, b := sqlstoretest.Open(t, dsn), sqlstoretest.Open(t, dsn)
+	poolAccount(t, a, 5, 0, 1)
+	ctx := context.Background()
+	reached, release := pauseIn(b, "sqlstore.(*tx).flushStamped") // admitted, the session not yet stored
+	var sess seatkeeper.Session
+	var signErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sess, signErr = signIn(b, "u0", "work_session")
+	}()
+	<-reached
+	ends := time.Now().Add(30 * time.Second).UTC().Truncate(time.Microsecond)
+	changed := make(chan error, 1)
+	go func() {
+		_, _, err := a.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 5, EndsAt: &ends})
+		changed <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the change waits for the sign-in, or has run
+	close(release)
+	<-done
+	if err := <-changed; err != nil || signErr != nil {
+		t.Fatalf("change %v, sign-in %v", err, signErr)
+	}
+	got, err := a.Heartbeat(ctx, "acme", sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ExpiresAt.After(ends) {
+		t.Errorf("expires %v after a heartbeat, past the term's end %v", got.ExpiresAt, ends)
+	}
+}
+
+// TestR6_TermEndNeverBeforeTheStart: a term's end already past ends a
+// pool's live sessions now, but never before a session began: one that
+// another process started after now was read ends at its start. Before,
+// the ledger could show its end before its start (found by a review).
+func TestR6_TermEndNeverBeforeTheStart(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		clock := t0
+		s.Now = func() time.Time { return clock }
+		poolAccount(t, s, 5, 0, 1)
+		clock = t0.Add(time.Minute)
+		sess, err := signIn(s, "u0", "work_session")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The change's now is before the session's start, as when read
+		// by a process that then waited, or whose clock is behind.
+		clock = t0.Add(30 * time.Second)
+		ends := t0.Add(10 * time.Second)
+		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 5, StartsAt: t0, EndsAt: &ends}); err != nil {
+			t.Fatal(err)
+		}
+		clock = t0.Add(2 * time.Minute)
+		if _, err := s.Reap(ctx); err != nil {
+			t.Fatal(err)
+		}
+		events, err := s.UsageEvents(ctx, "acme", t0, t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var start, end time.Time
+		for _, e := range events {
+			switch {
+			case e.Session != sess.ID:
+			case e.Type == seatkeeper.EventPresenceStart:
+				start = e.At
+			case e.Type == seatkeeper.EventPresenceEnd:
+				end = e.At
+			}
+		}
+		if start.IsZero() || end.IsZero() || end.Before(start) {
+			t.Errorf("session started %v, ended %v: want an end, not before the start", start, end)
+		}
+	})
+}
+
+// TestZoneChangeRacingAClose: a month closing was cut in the zone read
+// before the close's write; a zone change that commits in between is
+// caught by the close (409, try again) or refused by the closed month.
+// Before, both went through: the month closed in the old zone, the
+// account in the new one (found by a review).
+func TestZoneChangeRacingAClose(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		if _, _, err := s.PutAccount(ctx, operator, seatkeeper.Account{ID: "acme", Name: "acme", Region: "us", Catalog: "contact-center", TimeZone: "America/Los_Angeles"}); err != nil {
+			t.Fatal(err)
+		}
+		reached, release := pauseIn(s, "sqlstore.(*Store).stateIn")
+		var closeErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, closeErr = s.CloseMonth(ctx, operator, "acme", "2020-01")
+		}()
+		<-reached
+		_, _, putErr := s.PutAccount(ctx, operator, seatkeeper.Account{ID: "acme", Name: "acme", TimeZone: "Asia/Tokyo"})
+		close(release)
+		<-done
+		a, err := s.Account(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed, err := s.ClosedMonth(ctx, "acme", "2020-01")
+		switch {
+		case putErr == nil && closeErr == nil:
+			t.Errorf("both went through: the zone is %s, 2020-01 closed (%v)", a.TimeZone, closed.Digest)
+		case putErr == nil && (code(closeErr) != seatkeeper.EConflict || code(err) != seatkeeper.ENotFound || a.TimeZone != "Asia/Tokyo"):
+			t.Errorf("zone changed to %s; close: %v; closed month: %v", a.TimeZone, closeErr, err)
+		case closeErr == nil && (code(putErr) != seatkeeper.EPeriodClosed || a.TimeZone != "America/Los_Angeles"):
+			t.Errorf("closed; zone change: %v, zone %s", putErr, a.TimeZone)
+		}
+	})
+}
