@@ -613,16 +613,17 @@ func (t *tx) recordAllowance(sub seatkeeper.Subscription, existing, changed bool
 	return err
 }
 
-// boundSessions gives the live sessions of a pool its term's end: none
-// lives past it (heartbeats extend them to it at most, the reaper ends
-// them there), and a term that has ended, or not begun, ends them now.
+// boundSessions ends the live sessions of a pool at its term's end, if
+// they would outlive it (the reaper ends them there; heartbeats extend
+// them to it at most, see runBeats), and now if the term has ended or not
+// begun.
 func (t *tx) boundSessions(sub seatkeeper.Subscription, now time.Time) error {
-	until := int64(math.MaxInt64)
-	if sub.EndsAt != nil {
-		until = micros(*sub.EndsAt)
+	if sub.EndsAt == nil && !sub.StartsAt.After(now) {
+		return nil
 	}
-	if (sub.EndsAt != nil && sub.EndsAt.Before(now)) || sub.StartsAt.After(now) {
-		until = micros(now)
+	until := micros(now)
+	if sub.EndsAt != nil && sub.EndsAt.After(now) && !sub.StartsAt.After(now) {
+		until = micros(*sub.EndsAt)
 	}
 	lock := ""
 	if t.s.postgres {
@@ -630,11 +631,11 @@ func (t *tx) boundSessions(sub seatkeeper.Subscription, now time.Time) error {
 	}
 	// Never before a session's start: another process may have started
 	// one since now was read.
-	_, err := t.exec(`UPDATE sessions SET until_at = ?,
+	_, err := t.exec(`UPDATE sessions SET
 		expires_at = CASE WHEN expires_at <= ? THEN expires_at WHEN started_at > ? THEN started_at ELSE ? END,
 		reap_at = CASE WHEN reap_at <= ? THEN reap_at WHEN started_at > ? THEN started_at ELSE ? END
-		WHERE id IN (SELECT id FROM sessions WHERE account = ? AND pool = ? AND ended_at IS NULL AND (until_at <> ? OR expires_at > ?)`+lock+`)`,
-		until, until, until, until, until, until, until, sub.Account, sub.License, until, until)
+		WHERE id IN (SELECT id FROM sessions WHERE account = ? AND pool = ? AND ended_at IS NULL AND expires_at > ?`+lock+`)`,
+		until, until, until, until, until, until, sub.Account, sub.License, until)
 	return err
 }
 

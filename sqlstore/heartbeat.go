@@ -84,16 +84,26 @@ func (s *Store) runBeats(batch []*beat) {
 	}
 	// A heartbeat never takes a session's expiry back: one that waited
 	// behind a later one, here or in another process, leaves it as is.
-	// Nor does it extend a session past its pool's term (until_at).
+	// But no session lives past its pool's term, as the subscription says
+	// now (a term not begun ends now): the end, never before the start.
+	// Read here, at every heartbeat, it needs no lock against a change of
+	// the term, which bounds the sessions it sees (boundSessions); one
+	// started meanwhile with the old term is bounded at its first heartbeat
+	// (and reaped at its reap_at, as ended at its expiry: reap_at, which
+	// an index holds, is left as it is, so that a heartbeat stays a HOT
+	// update and reads the subscription once).
 	greatest, least := "max", "min"
 	if s.postgres {
 		greatest, least = "greatest", "least"
 	}
+	term := greatest + `(sessions.started_at, coalesce((SELECT CASE WHEN su.starts_at > ? THEN ? ELSE coalesce(su.ends_at, 9223372036854775807) END
+		FROM subscriptions su WHERE su.account = sessions.account AND su.license = sessions.pool), 9223372036854775807))`
 	q := `WITH v(id, account) AS (` + values + `)
-		UPDATE sessions SET last_seen = ` + greatest + `(last_seen, ?), expires_at = ` + greatest + `(expires_at, ` + least + `(? + timeout, until_at))
+		UPDATE sessions SET last_seen = ` + greatest + `(last_seen, ?), expires_at = ` + least + `(` + greatest + `(expires_at, ? + timeout), ` + term + `)
 		FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND coalesce(sessions.ended_at, -1) < 0 AND sessions.expires_at > ?
 		RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
-	args = append(args, micros(now), micros(now), micros(now))
+	n := micros(now)
+	args = append(args, n, n, n, n, n)
 	found := map[[2]string]seatkeeper.Session{}
 	extend := func(rs rows, err error) error {
 		clear(found)
@@ -129,7 +139,7 @@ func (s *Store) runBeats(batch []*beat) {
 		switch got, ok := found[[2]string{x.id, x.account}]; {
 		case err != nil:
 			x.err = err
-		case ok:
+		case ok && got.ExpiresAt.After(now):
 			x.out = got
 		default:
 			x.err = s.gone(x.ctx, x.account, x.id)

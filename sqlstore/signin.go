@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -295,7 +294,6 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 		ON CONFLICT (account, license, user_id) DO UPDATE SET presences = pool_users.presences + 1
 		RETURNING account, license, user_id, presences`
 	presences := map[[3]string]int{}
-	ends := map[counter]int64{} // PostgreSQL: each pool's term end as locked, -1 for none
 	scan := func(q string, args []any) error {
 		rows, err := t.query(q, args...)
 		if err != nil {
@@ -310,8 +308,6 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 			}
 			if p := pools[counter{"pools", account, license}]; user == "" && p != nil {
 				p.inUse, p.read, p.limit = a, a, b
-			} else if user == "*" { // no user id is "*"
-				ends[counter{"pools", account, license}] = int64(a)
 			} else {
 				presences[[3]string{account, license, user}] = a
 			}
@@ -320,13 +316,8 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 	}
 	poolsQ := `SELECT account, license, '', in_use, cap FROM pools WHERE (account, license) IN (VALUES ` + rowsOf(keys, &args) + `)`
 	if t.s.postgres {
-		// One round trip for all three. The subscriptions' rows are
-		// locked FOR SHARE to the commit: a subscription change of
-		// another process (PutSubscription) waits for this sign-in, and
-		// then bounds its session by the new term (boundSessions), or
-		// this sign-in waits for it and reads the new term's end here.
-		subsQ := `su AS (SELECT account, license, coalesce(ends_at, -1) AS ends_at FROM subscriptions WHERE (account, license) IN (VALUES ` + rowsOf(keys, &args) + `) FOR SHARE)`
-		if err := scan(`WITH pu AS (`+upsert+`), `+subsQ+` SELECT account, license, user_id, presences, 0 FROM pu UNION ALL SELECT account, license, '*', ends_at, 0 FROM su UNION ALL `+poolsQ, args); err != nil {
+		// One round trip for both.
+		if err := scan(`WITH pu AS (`+upsert+`) SELECT account, license, user_id, presences, 0 FROM pu UNION ALL `+poolsQ, args); err != nil {
 			return err
 		}
 	} else {
@@ -381,13 +372,6 @@ func (t *tx) admitAll(states map[string]*acctState, xs []*signIn, now time.Time)
 		inUse, limit, over := p.inUse, p.limit, max(0, p.inUse-sub.Quantity)
 		x.out.Pool, x.out.InUse, x.out.Cap, x.out.Overage = x.pool, &inUse, &limit, &over
 		x.quantity = sub.Quantity
-		if end, ok := ends[c]; ok { // the term as locked, newer than the account read
-			x.until = time.Time{}
-			if end >= 0 {
-				x.until = fromMicros(end)
-			}
-			x.out.ExpiresAt = expiryOf(now, x.timeout, x.until)
-		}
 		p.admitted = append(p.admitted, x)
 	}
 	if t.s.postgres {
@@ -454,7 +438,7 @@ func (t *tx) storeSessions(at time.Time, queued bool) error {
 	var sessions, answers [][]any
 	for _, x := range t.signIns {
 		x.out.StartedAt, x.out.ExpiresAt = at, expiryOf(at, x.timeout, x.until)
-		sessions = append(sessions, []any{x.out.ID, x.account, x.user, x.kind, x.pool, micros(at), micros(at), micros(x.out.ExpiresAt), micros(x.out.ExpiresAt), x.timeout.Microseconds(), untilMicros(x.until)})
+		sessions = append(sessions, []any{x.out.ID, x.account, x.user, x.kind, x.pool, micros(at), micros(at), micros(x.out.ExpiresAt), micros(x.out.ExpiresAt), x.timeout.Microseconds()})
 		if x.key != "" {
 			body, _ := json.Marshal(x.out)
 			answers = append(answers, []any{x.account, x.key, string(body)})
@@ -469,7 +453,7 @@ func (t *tx) storeSessions(at time.Time, queued bool) error {
 		return err
 	}
 	var args []any
-	if err := run("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, reap_at, timeout, until_at) VALUES "+rowsOf(sessions, &args), args); err != nil {
+	if err := run("INSERT INTO sessions (id, account, user_id, kind, pool, started_at, last_seen, expires_at, reap_at, timeout) VALUES "+rowsOf(sessions, &args), args); err != nil {
 		return err
 	}
 	if len(answers) == 0 {
@@ -490,15 +474,6 @@ func expiryOf(at time.Time, timeout time.Duration, until time.Time) time.Time {
 		return at
 	}
 	return until
-}
-
-// untilMicros is a term's end as sessions.until_at holds it: the largest
-// BIGINT for none.
-func untilMicros(until time.Time) int64 {
-	if until.IsZero() {
-		return math.MaxInt64
-	}
-	return micros(until)
 }
 
 // keyTaken reports a unique violation on an idempotency key: two processes
