@@ -632,10 +632,10 @@ func (t *tx) boundSessions(sub seatkeeper.Subscription, now time.Time) error {
 	// Never before a session's start: another process may have started
 	// one since now was read.
 	_, err := t.exec(`UPDATE sessions SET
-		expires_at = CASE WHEN expires_at <= ? THEN expires_at WHEN started_at > ? THEN started_at ELSE ? END,
+		expires_at = CASE WHEN started_at > ? THEN started_at ELSE ? END,
 		reap_at = CASE WHEN reap_at <= ? THEN reap_at WHEN started_at > ? THEN started_at ELSE ? END
 		WHERE id IN (SELECT id FROM sessions WHERE account = ? AND pool = ? AND ended_at IS NULL AND expires_at > ?`+lock+`)`,
-		until, until, until, until, until, until, sub.Account, sub.License, until)
+		until, until, until, until, until, sub.Account, sub.License, until)
 	return err
 }
 

@@ -67,7 +67,8 @@ func (s *Store) PutGroup(ctx context.Context, by seatkeeper.Actor, g seatkeeper.
 		case create:
 			_, err = t.exec("INSERT INTO scim_groups (account, id, display_name, display_name_key, external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", g.Account, g.ID, g.DisplayName, seatkeeper.NameKey(g.DisplayName), g.ExternalID, now, now)
 		case old.DisplayName != g.DisplayName || old.ExternalID != g.ExternalID || len(joined)+len(left) > 0:
-			_, err = t.exec("UPDATE scim_groups SET display_name = ?, display_name_key = ?, external_id = ?, updated_at = ? WHERE account = ? AND id = ?", g.DisplayName, seatkeeper.NameKey(g.DisplayName), g.ExternalID, now, g.Account, g.ID)
+			_, err = t.exec("UPDATE scim_groups SET display_name_key = CASE WHEN display_name = ? THEN display_name_key ELSE ? END, display_name = ?, external_id = ?, updated_at = ? WHERE account = ? AND id = ?",
+				g.DisplayName, seatkeeper.NameKey(g.DisplayName), g.DisplayName, g.ExternalID, now, g.Account, g.ID)
 		}
 		if err != nil {
 			return err

@@ -88,10 +88,12 @@ func (s *Store) runBeats(batch []*beat) {
 	// now (a term not begun ends now): the end, never before the start.
 	// Read here, at every heartbeat, it needs no lock against a change of
 	// the term, which bounds the sessions it sees (boundSessions); one
-	// started meanwhile with the old term is bounded at its first heartbeat
-	// (and reaped at its reap_at, as ended at its expiry: reap_at, which
-	// an index holds, is left as it is, so that a heartbeat stays a HOT
-	// update and reads the subscription once).
+	// started meanwhile with the old term is bounded at its first
+	// heartbeat. reap_at, which an index holds, is not in this statement,
+	// so that a heartbeat stays a HOT update and reads the subscription
+	// once: a session whose expiry the term brought below its reap_at gets
+	// reap_at lowered by a statement of its own (rare: a term changed
+	// beside a sign-in), for the reaper finds sessions by it.
 	greatest, least := "max", "min"
 	if s.postgres {
 		greatest, least = "greatest", "least"
@@ -101,12 +103,14 @@ func (s *Store) runBeats(batch []*beat) {
 	q := `WITH v(id, account) AS (` + values + `)
 		UPDATE sessions SET last_seen = ` + greatest + `(last_seen, ?), expires_at = ` + least + `(` + greatest + `(expires_at, ? + timeout), ` + term + `)
 		FROM v WHERE sessions.id = v.id AND sessions.account = v.account AND coalesce(sessions.ended_at, -1) < 0 AND sessions.expires_at > ?
-		RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at`
+		RETURNING sessions.id, sessions.account, sessions.user_id, sessions.kind, sessions.pool, sessions.started_at, sessions.expires_at, sessions.reap_at`
 	n := micros(now)
 	args = append(args, n, n, n, n, n)
 	found := map[[2]string]seatkeeper.Session{}
+	var bound [][2]string // sessions the term brought below their reap_at
 	extend := func(rs rows, err error) error {
 		clear(found)
+		bound = bound[:0]
 		if err != nil {
 			return err
 		}
@@ -114,15 +118,19 @@ func (s *Store) runBeats(batch []*beat) {
 		for rs.Next() {
 			var x seatkeeper.Session
 			var account string
-			var started, expires int64
-			if err := rs.Scan(&x.ID, &account, &x.User, &x.Kind, &x.Pool, &started, &expires); err != nil {
+			var started, expires, reap int64
+			if err := rs.Scan(&x.ID, &account, &x.User, &x.Kind, &x.Pool, &started, &expires, &reap); err != nil {
 				return err
 			}
 			x.StartedAt, x.ExpiresAt = fromMicros(started), fromMicros(expires)
 			found[[2]string{x.ID, account}] = x
+			if reap > expires {
+				bound = append(bound, [2]string{x.ID, account})
+			}
 		}
 		return rs.Err()
 	}
+	const lowerReap = "UPDATE sessions SET reap_at = expires_at WHERE id = ? AND account = ? AND reap_at > expires_at"
 	var err error
 	if s.postgres {
 		// A statement of its own, beside the writer: it touches no
@@ -131,9 +139,29 @@ func (s *Store) runBeats(batch []*beat) {
 		// other processes. Heartbeats are a batch of one statement
 		// whose time is mostly round trips and the commit; several
 		// batches at once (beatsAtOnce) overlap those.
-		err = retrying(func() error { return extend(s.db.QueryContext(context.Background(), s.rebind(q), args...)) })
+		err = retrying(func() error {
+			if err := extend(s.db.QueryContext(context.Background(), s.rebind(q), args...)); err != nil {
+				return err
+			}
+			for _, k := range bound {
+				if _, err := s.db.ExecContext(context.Background(), s.rebind(lowerReap), k[0], k[1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	} else {
-		err = s.write(context.Background(), func(t *tx) error { return extend(t.query(q, args...)) })
+		err = s.write(context.Background(), func(t *tx) error {
+			if err := extend(t.query(q, args...)); err != nil {
+				return err
+			}
+			for _, k := range bound {
+				if _, err := t.exec(lowerReap, k[0], k[1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 	for _, x := range batch {
 		switch got, ok := found[[2]string{x.id, x.account}]; {

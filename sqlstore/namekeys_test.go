@@ -30,15 +30,17 @@ func TestUserNamesFoldInUnicode(t *testing.T) {
 	})
 }
 
-// TestFillNameKeys: migration 0015 gives names beyond ASCII the key Go
-// makes, where lower() made another; a key that another name of the
-// account has already is left as it was, so that the unique index of
-// 0016 holds whatever names the old one allowed.
+// TestFillNameKeys: migration 0015 gives every name the key Go makes,
+// where lower() made another (beyond ASCII on SQLite; by the locale on
+// PostgreSQL, which in Turkish makes ADMIN admın); a key that another name
+// of the account has already is left as it was, so that the unique index
+// of 0016 holds whatever names the old one allowed, and the name that
+// keeps it can still be changed otherwise (a review found it frozen).
 func TestFillNameKeys(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		ctx := context.Background()
 		mustAccount(t, s, "acme", "contact-center")
-		for _, u := range [][2]string{{"u1", "Ärger"}, {"u3", "ÖL"}, {"u4", "plain"}} {
+		for _, u := range [][2]string{{"u1", "Ärger"}, {"u3", "ÖL"}, {"u4", "plain"}, {"u5", "ADMIN"}} {
 			if _, _, err := s.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: u[0], UserName: u[1], Active: true}); err != nil {
 				t.Fatal(err)
 			}
@@ -52,6 +54,7 @@ func TestFillNameKeys(t *testing.T) {
 			"UPDATE users SET user_name_key = 'ärger' WHERE id = 'u2'",
 			"UPDATE users SET user_name_key = 'ÖL' WHERE id = 'u3'",
 			"UPDATE users SET user_name_key = 'plain' WHERE id = 'u4'",
+			"UPDATE users SET user_name_key = 'admın' WHERE id = 'u5'",
 		} {
 			if err := s.ExecForTest(ctx, q); err != nil {
 				t.Fatalf("%s: %v", q, err)
@@ -60,7 +63,7 @@ func TestFillNameKeys(t *testing.T) {
 		if err := s.FillNameKeysForTest(ctx); err != nil {
 			t.Fatal(err)
 		}
-		for id, want := range map[string]string{"u1": "Ärger", "u2": "ärger", "u3": "öl", "u4": "plain"} {
+		for id, want := range map[string]string{"u1": "Ärger", "u2": "ärger", "u3": "öl", "u4": "plain", "u5": "admin"} {
 			if got, err := s.StringForTest(ctx, "SELECT user_name_key FROM users WHERE id = ?", id); err != nil || got != want {
 				t.Errorf("%s: key %q %v, want %q", id, got, err, want)
 			}
@@ -68,6 +71,14 @@ func TestFillNameKeys(t *testing.T) {
 		// The index of 0016 can be made again over them.
 		if err := s.ExecForTest(ctx, "CREATE UNIQUE INDEX users_user_name ON users (account, user_name_key)"); err != nil {
 			t.Errorf("unique index over the keys: %v", err)
+		}
+		// u1 keeps its name, and its key, through other changes.
+		if _, _, err := s.PutUser(ctx, operator, seatkeeper.User{Account: "acme", ID: "u1", UserName: "Ärger", Active: false}); err != nil {
+			t.Errorf("deactivating u1 (Ärger): %v", err)
+		}
+		us, _, err := s.ProvisionedUsers(ctx, "acme", seatkeeper.UserMatch{UserName: "admin"}, 0, 10)
+		if err != nil || len(us) != 1 || us[0].ID != "u5" {
+			t.Errorf("userName eq admin: %+v %v, want u5", us, err)
 		}
 	})
 }

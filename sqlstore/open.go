@@ -277,42 +277,56 @@ var goMigrations = map[string]func(ctx context.Context, tx *sql.Tx, rebind func(
 	"0015_name_keys.sql": fillNameKeys,
 }
 
-// fillNameKeys gives the user names and group display names with letters
-// beyond ASCII their key (seatkeeper.NameKey), where lower() gave them
-// one that SQL's rules made. A key another name of the account already
-// has is left as it was: the unique index of the names as they were
-// allowed both, and keeps allowing them.
+// fillNameKeys gives every user name and group display name its key
+// (seatkeeper.NameKey), where lower() gave it one by SQL's rules: ASCII
+// only on SQLite, the database's locale on PostgreSQL (a Turkish one makes
+// ADMIN admın). Only the keys that change are written. A key another name
+// of the account has is left as it was: the unique index of the names as
+// they were allowed both, and keeps allowing them (such a name keeps that
+// key until it is renamed, see saveUser).
 func fillNameKeys(ctx context.Context, tx *sql.Tx, rebind func(string) string) error {
-	for _, tbl := range []struct{ table, id, name, key string }{
-		{"users", "id", "user_name", "user_name_key"},
-		{"scim_groups", "id", "display_name", "display_name_key"},
+	for _, tbl := range []struct{ table, name, key string }{
+		{"users", "user_name", "user_name_key"},
+		{"scim_groups", "display_name", "display_name_key"},
 	} {
-		rows, err := tx.QueryContext(ctx, "SELECT account, "+tbl.id+", "+tbl.name+" FROM "+tbl.table)
+		type row struct{ account, id, key, want string }
+		var rs []*row
+		taken := map[[2]string]bool{} // account, key
+		q, err := tx.QueryContext(ctx, "SELECT account, id, "+tbl.name+", "+tbl.key+" FROM "+tbl.table)
 		if err != nil {
 			return err
 		}
-		var fix [][3]string
-		for rows.Next() {
-			var account, id, name string
-			if err := rows.Scan(&account, &id, &name); err != nil {
-				rows.Close()
+		for q.Next() {
+			var r row
+			var name string
+			if err := q.Scan(&r.account, &r.id, &name, &r.key); err != nil {
+				q.Close()
 				return err
 			}
-			for i := 0; i < len(name); i++ {
-				if name[i] >= 0x80 {
-					fix = append(fix, [3]string{account, id, seatkeeper.NameKey(name)})
-					break
-				}
+			r.want = seatkeeper.NameKey(name)
+			taken[[2]string{r.account, r.key}] = true
+			if r.want != r.key {
+				rs = append(rs, &r)
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		q.Close()
+		if err := q.Err(); err != nil {
 			return err
 		}
-		q := rebind("UPDATE " + tbl.table + " SET " + tbl.key + " = ? WHERE account = ? AND " + tbl.id + " = ? AND NOT EXISTS (SELECT 1 FROM " + tbl.table + " o WHERE o.account = ? AND o." + tbl.key + " = ?)")
-		for _, f := range fix {
-			if _, err := tx.ExecContext(ctx, q, f[2], f[0], f[1], f[0], f[2]); err != nil {
-				return err
+		update := rebind("UPDATE " + tbl.table + " SET " + tbl.key + " = ? WHERE account = ? AND id = ?")
+		// Until nothing moves: a key freed may be another's to take.
+		for moved := true; moved; {
+			moved = false
+			for _, r := range rs {
+				if r.key == r.want || taken[[2]string{r.account, r.want}] {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, update, r.want, r.account, r.id); err != nil {
+					return err
+				}
+				delete(taken, [2]string{r.account, r.key})
+				taken[[2]string{r.account, r.want}] = true
+				r.key, moved = r.want, true
 			}
 		}
 	}

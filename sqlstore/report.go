@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -54,10 +55,8 @@ func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.
 			// quantity is; none outside the term.
 			allowance := 0
 			if !b.Start.Before(sub.StartsAt) && b.Start.Before(termTo) {
-				i, _ := slices.BinarySearchFunc(allowances, b.Start, func(a metering.QuantityChange, t time.Time) int { return a.At.Compare(t) })
-				if found := i < len(allowances) && allowances[i].At.Equal(b.Start); found {
-					allowance = allowances[i].Quantity
-				} else if i > 0 {
+				// The last change at or before the start.
+				if i := sort.Search(len(allowances), func(i int) bool { return allowances[i].At.After(b.Start) }); i > 0 {
 					allowance = allowances[i-1].Quantity
 				}
 			}
@@ -288,13 +287,15 @@ func (s *Store) allowances(ctx context.Context, account string, sub seatkeeper.S
 			if err := rows.Scan(&at, &c.Quantity); err != nil {
 				return err
 			}
-			c.At = fromMicros(max(at, 0)) // "from the start": 1970, the first year reported
+			if at != math.MinInt64 { // else "from the start": the zero time
+				c.At = fromMicros(at)
+			}
 			out = append(out, c)
 		}
 		return rows.Err()
 	})
 	if len(out) == 0 {
-		out = []metering.QuantityChange{{At: time.Unix(0, 0), Quantity: sub.OverageAllowance}}
+		out = []metering.QuantityChange{{Quantity: sub.OverageAllowance}}
 	}
 	return out, err
 }

@@ -373,3 +373,31 @@ func TestR17_NamedSeatsReport(t *testing.T) {
 		}
 	})
 }
+
+// TestR17_AllowanceFromTheStart (SPEC §4.7): an allowance never changed
+// is the allowance of every interval of the term, those of 1970 east of
+// UTC too. Before, it began at 1970-01-01T00:00Z (found by a review).
+func TestR17_AllowanceFromTheStart(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		tokyo, _ := time.LoadLocation("Asia/Tokyo")
+		start := time.Date(1970, 1, 1, 0, 0, 0, 0, tokyo) // 1969-12-31T15:00Z
+		s.Now = func() time.Time { return start }
+		if _, _, err := s.PutAccount(ctx, operator, seatkeeper.Account{ID: "acme", Name: "acme", Region: "us", Catalog: "contact-center", TimeZone: "Asia/Tokyo"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 2, OverageAllowance: 3, StartsAt: start}); err != nil {
+			t.Fatal(err)
+		}
+		s.Now = func() time.Time { return start.Add(48 * time.Hour) }
+		rows, err := s.LicenseUsage(ctx, "acme", start, start.Add(12*time.Hour), time.Hour, "essentials")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Allowance != 3 {
+				t.Errorf("%s (%s UTC): allowance %d, want 3 (quantity %d)", r.IntervalStart, r.IntervalStart.UTC().Format("15:04"), r.Allowance, r.Quantity)
+			}
+		}
+	})
+}

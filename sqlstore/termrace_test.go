@@ -174,3 +174,55 @@ func TestZoneChangeRacingAClose(t *testing.T) {
 		}
 	})
 }
+
+// TestR6_TermBoundSessionIsReaped: a heartbeat that bounds a session by
+// its term (a term changed beside its sign-in) brings its reap_at down
+// with its expiry: the reaper ends it then, its place is freed and the
+// month can close. Before, it waited for its reap_at, up to a timeout
+// later, holding its place (found by a review).
+func TestR6_TermBoundSessionIsReaped(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)
+		clock := t0
+		s.Now = func() time.Time { return clock }
+		poolAccount(t, s, 1, 0, 2) // a pool of one place, two users
+		sess, err := signIn(s, "u0", seatkeeper.KindWorkSession)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The term ends 30 s after the sign-in (the change raced the sign-in).
+		if err := s.ExecForTest(ctx, "UPDATE subscriptions SET ends_at = ? WHERE account = 'acme' AND license = 'essentials'", t0.Add(30*time.Second).UnixMicro()); err != nil {
+			t.Fatal(err)
+		}
+		clock = t0.Add(20 * time.Second)
+		if got, err := s.Heartbeat(ctx, "acme", sess.ID); err != nil || !got.ExpiresAt.Equal(t0.Add(30*time.Second)) {
+			t.Fatalf("heartbeat: %v %v", got.ExpiresAt, err)
+		}
+		// The term goes on again (e.g. renewed): u1 may sign in once u0's
+		// session, which expired at 23:59:30, is ended.
+		if err := s.ExecForTest(ctx, "UPDATE subscriptions SET ends_at = NULL WHERE account = 'acme' AND license = 'essentials'"); err != nil {
+			t.Fatal(err)
+		}
+		clock = t0.Add(90 * time.Second) // 00:00:30 on December 1st
+		if _, err := s.Heartbeat(ctx, "acme", sess.ID); code(err) != seatkeeper.ESessionEnded {
+			t.Errorf("heartbeat after the expiry: %v, want session_ended", err)
+		}
+		n, err := s.Reap(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("reaped %d sessions a minute after u0's expired, want 1", n)
+		}
+		if ps, err := s.Pools(ctx, "acme"); err != nil || len(ps) != 1 || ps[0].InUse != 0 {
+			t.Errorf("pools after the expiry: %+v %v, want in_use 0", ps, err)
+		}
+		if _, err := signIn(s, "u1", seatkeeper.KindWorkSession); err != nil {
+			t.Errorf("u1's sign-in, u0's session expired a minute ago: %v", err)
+		}
+		if _, err := s.CloseMonth(ctx, operator, "acme", "2026-11"); err != nil {
+			t.Errorf("close of November: %v", err)
+		}
+	})
+}

@@ -207,8 +207,10 @@ func (t *tx) saveUser(old, cur *userState) {
 		t.later("INSERT INTO users (account, id, user_name, user_name_key, email, display_name, external_id, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			acct, id, cur.u.UserName, seatkeeper.NameKey(cur.u.UserName), cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, now)
 	case !sameFields(old.u, cur.u):
-		t.later("UPDATE users SET user_name = ?, user_name_key = ?, email = ?, display_name = ?, external_id = ?, active = ?, updated_at = ? WHERE account = ? AND id = ?",
-			cur.u.UserName, seatkeeper.NameKey(cur.u.UserName), cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, acct, id)
+		// The key follows a new name; a name kept keeps its key, which
+		// for names stored before the keys may be another (fillNameKeys).
+		t.later("UPDATE users SET user_name_key = CASE WHEN user_name = ? THEN user_name_key ELSE ? END, user_name = ?, email = ?, display_name = ?, external_id = ?, active = ?, updated_at = ? WHERE account = ? AND id = ?",
+			cur.u.UserName, seatkeeper.NameKey(cur.u.UserName), cur.u.UserName, cur.u.Email, cur.u.DisplayName, cur.u.ExternalID, cur.u.Active, now, acct, id)
 	}
 	for l, srcs := range old.lic {
 		for src := range srcs {
