@@ -18,6 +18,10 @@ func BenchmarkImport10k(b *testing.B) {
 	ctx := context.Background()
 	mustAccount(b, s, "acme", "contact-center")
 	month := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	// Presences are imported into a concurrent plan's pool the account has.
+	if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 10000, StartsAt: month}); err != nil {
+		b.Fatal(err)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	n := 0
 	b.ResetTimer()
