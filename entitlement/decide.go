@@ -137,6 +137,9 @@ func (e *Entitlements) buildAccess(signedIn bool) Access {
 	return out
 }
 
+// Active reports whether the user is active (R3).
+func (e *Entitlements) Active() bool { return e.active }
+
 // Licenses returns the licenses the user holds (assigned, linked to their
 // roles, or account-wide) that count, in catalog order.
 func (e *Entitlements) Licenses() []string { return e.acct.licenseKeys(e.roots) }

@@ -173,8 +173,19 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 			return seatkeeper.Errorf(seatkeeper.EForbidden, "reader tokens only read; presence needs an app or admin token")
 		}
 		return nil
-	case !a.admin && a.permission == "" && (a.view == "" || tok.Kind != seatkeeper.TokenApp || acting == ""):
-		return nil // reads: any token of the account, an app token on its own
+	case tok.Kind == seatkeeper.TokenApp && len(r.Header.Values(ActingUserHeader)) > 1:
+		return seatkeeper.Errorf(seatkeeper.EInvalid, "send %s once", ActingUserHeader)
+	case !a.admin && a.permission == "":
+		// Reads: any token of the account, an app token on its own. Acting
+		// for a user, an app token reads as that user may: a user who
+		// exists and is active, with the read's permission if it names
+		// one (view: below).
+		if tok.Kind != seatkeeper.TokenApp || acting == "" {
+			return nil
+		}
+		if a.view == "" {
+			return s.actingActive(r.Context(), account, acting)
+		}
 	case tok.Kind == seatkeeper.TokenAdmin:
 		return nil
 	case tok.Kind != seatkeeper.TokenApp || (a.permission == "" && a.view == ""):
@@ -206,6 +217,24 @@ func (s *Server) allowed(r *http.Request, a access, tok seatkeeper.Token, accoun
 		}
 	}
 	return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %s lacks %s (%s)", acting, why, whyCode)
+}
+
+// actingActive refuses an acting user who does not exist or is inactive:
+// such a user may do nothing, read nothing.
+func (s *Server) actingActive(ctx context.Context, account, acting string) error {
+	if !validID(acting) {
+		return seatkeeper.Errorf(seatkeeper.EInvalid, "%s must match [A-Za-z0-9._@:-]{1,128}", ActingUserHeader)
+	}
+	e, found, err := s.Decisions.User(ctx, account, acting)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %q does not exist", acting)
+	case !e.Ent.Active():
+		return seatkeeper.Errorf(seatkeeper.EForbidden, "acting user %q is inactive", acting)
+	}
+	return nil
 }
 
 // actingUser returns how an acting user's permissions are decided: as

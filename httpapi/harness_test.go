@@ -121,9 +121,15 @@ func (e *env) do(token, method, path string, body any, headers ...string) resp {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	seen := map[string]bool{} // a header named twice is sent twice
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, ": ")
-		req.Header.Set(k, v)
+		if seen[k] {
+			req.Header.Add(k, v)
+		} else {
+			req.Header.Set(k, v)
+		}
+		seen[k] = true
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -475,6 +475,25 @@ func TestIsolation_AccessRules(t *testing.T) {
 				t.Errorf("ended %d sessions of u1, want 1", out.Ended)
 			}
 		})
+		t.Run("app_acting_for_no_one_reads_nothing", func(t *testing.T) {
+			// A user who does not exist, or is inactive, may read nothing;
+			// the header twice is refused. Before, such a header was
+			// ignored on reads that name no permission. (After the state
+			// checks above: it adds a user.)
+			e := e.withT(t)
+			e.must(201, "PUT", "/v1/accounts/a/users/idle", map[string]any{"active": false})
+			before := e.state("a")
+			for _, rt := range routes {
+				if isWrite(rt.method) || adminReads(rt.pattern) {
+					continue
+				}
+				for _, who := range []string{"nobody", "idle"} {
+					wantProblem(t, e.do(ts.tokens["a"]["app"], rt.method, rt.path, nil, "Seatkeeper-Acting-User: "+who), 403, "forbidden")
+				}
+				wantProblem(t, e.do(ts.tokens["a"]["app"], rt.method, rt.path, nil, "Seatkeeper-Acting-User: boss", "Seatkeeper-Acting-User: u1"), 400, "invalid_request")
+			}
+			e.sameState("a", before)
+		})
 	})
 }
 
