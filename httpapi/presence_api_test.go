@@ -1178,9 +1178,14 @@ func TestAPI_R6_SessionsEndWithTheirTerm(t *testing.T) {
 		if got := expires(e.mustAs(e.Operator, 200, "POST", "/v1/accounts/acme/sessions/"+s.ID+"/heartbeat", nil)); !got.Equal(start.Add(2 * time.Minute)) {
 			t.Errorf("heartbeat at 09:01: expires %v, want 09:02", got)
 		}
-		// Extended, the term lets heartbeats extend the session again.
+		// Extended, the term gives the session its time back at once (its
+		// last heartbeat, 09:01, plus the timeout), with no heartbeat;
+		// before, it still ended at 09:02 unless one came in between.
 		sub["ends_at"] = start.Add(24 * time.Hour)
 		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", sub)
+		if live := e.liveSessions("acme", "u000"); len(live) != 1 || !live[0].ExpiresAt.Equal(start.Add(4*time.Minute)) {
+			t.Errorf("after the extension: %+v, want u000's session expiring at 09:04", live)
+		}
 		if got := expires(e.mustAs(e.Operator, 200, "POST", "/v1/accounts/acme/sessions/"+s.ID+"/heartbeat", nil)); !got.Equal(start.Add(4 * time.Minute)) {
 			t.Errorf("heartbeat at 09:01 after the extension: expires %v, want 09:04", got)
 		}

@@ -613,29 +613,34 @@ func (t *tx) recordAllowance(sub seatkeeper.Subscription, existing, changed bool
 	return err
 }
 
-// boundSessions ends the live sessions of a pool at its term's end, if
-// they would outlive it (the reaper ends them there; heartbeats extend
-// them to it at most, see runBeats), and now if the term has ended or not
-// begun.
+// equalTimes says whether two optional times are the same.
+func equalTimes(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
+}
+
+// boundSessions gives the live sessions of a pool whose term changed the
+// expiry the new term allows: their last heartbeat plus their timeout (or
+// the expiry they had, if later), but not past the term's end, nor now if
+// the term has ended or not begun, nor before they began. A term brought
+// forward ends them there (the reaper ends them; heartbeats extend them to
+// it at most, see runBeats); a term put back gives them back their time.
 func (t *tx) boundSessions(sub seatkeeper.Subscription, now time.Time) error {
-	if sub.EndsAt == nil && !sub.StartsAt.After(now) {
-		return nil
-	}
-	until := micros(now)
-	if sub.EndsAt != nil && sub.EndsAt.After(now) && !sub.StartsAt.After(now) {
+	until := int64(math.MaxInt64)
+	if sub.EndsAt != nil {
 		until = micros(*sub.EndsAt)
 	}
-	lock := ""
-	if t.s.postgres {
-		lock = " ORDER BY id FOR UPDATE" // the order heartbeats and sign-outs lock them in
+	if (sub.EndsAt != nil && !sub.EndsAt.After(now)) || sub.StartsAt.After(now) {
+		until = micros(now)
 	}
-	// Never before a session's start: another process may have started
-	// one since now was read.
-	_, err := t.exec(`UPDATE sessions SET
-		expires_at = CASE WHEN started_at > ? THEN started_at ELSE ? END,
-		reap_at = CASE WHEN reap_at <= ? THEN reap_at WHEN started_at > ? THEN started_at ELSE ? END
-		WHERE id IN (SELECT id FROM sessions WHERE account = ? AND pool = ? AND ended_at IS NULL AND expires_at > ?`+lock+`)`,
-		until, until, until, until, until, sub.Account, sub.License, until)
+	greatest, least, lock := "max", "min", ""
+	if t.s.postgres {
+		// In the order heartbeats and sign-outs lock them.
+		greatest, least, lock = "greatest", "least", " ORDER BY id FOR UPDATE"
+	}
+	expiry := greatest + `(started_at, ` + least + `(` + greatest + `(expires_at, last_seen + timeout), ?))`
+	_, err := t.exec(`UPDATE sessions SET expires_at = `+expiry+`, reap_at = `+least+`(reap_at, `+expiry+`)
+		WHERE id IN (SELECT id FROM sessions WHERE account = ? AND pool = ? AND ended_at IS NULL AND expires_at > ? AND expires_at <> `+expiry+lock+`)`,
+		until, until, sub.Account, sub.License, micros(now), until)
 	return err
 }
 
@@ -648,9 +653,10 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 			return err
 		}
 		existing, repriced, reallowed := false, true, true
+		var prev seatkeeper.Subscription
 		for _, cur := range st.subs {
 			if cur.License == sub.License {
-				existing = true
+				existing, prev = true, cur
 				repriced = cur.UnitPrice != sub.UnitPrice || cur.OveragePrice != sub.OveragePrice
 				reallowed = cur.OverageAllowance != sub.OverageAllowance
 				sub.CreatedAt = cur.CreatedAt
@@ -698,8 +704,10 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 		if err := t.recordAllowance(sub, existing, reallowed, now); err != nil {
 			return err
 		}
-		if err := t.boundSessions(sub, now); err != nil {
-			return err
+		if existing && (!prev.StartsAt.Equal(sub.StartsAt) || !equalTimes(prev.EndsAt, sub.EndsAt)) {
+			if err := t.boundSessions(sub, now); err != nil {
+				return err
+			}
 		}
 		return t.afterSubscriptionChange(sub.Account, by, "subscription.put", sub.License, sub, sub.Quantity)
 	})
