@@ -1236,3 +1236,37 @@ func TestAPI_R6_SessionsEndWithTheirTerm(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_R5_PoolGoneWithItsModel (R4–R6): a pool's subscription that is
+// no longer concurrent has no pool: its live sessions end at once, their
+// places are freed, and a pool made concurrent again starts empty. Before,
+// they lived on and heartbeated, and the pool's count kept them (found by
+// an audit).
+func TestAPI_R5_PoolGoneWithItsModel(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		clock := e.useClock(start)
+		users := e.concurrentPool("acme", 5, 0, 3, "u")
+		var ids []string
+		for _, u := range users {
+			ids = append(ids, e.startSession("acme", u, "work_session").ID)
+		}
+		clock.Set(start.Add(time.Minute))
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", map[string]any{"model": "named", "quantity": 5})
+		clock.Set(start.Add(time.Minute + time.Second))
+		for _, id := range ids {
+			wantProblem(t, e.do(e.Operator, "POST", "/v1/accounts/acme/sessions/"+id+"/heartbeat", nil), 404, "session_ended")
+		}
+		if _, err := e.Store.Reap(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.must(200, "PUT", "/v1/accounts/acme/subscriptions/essentials", map[string]any{"model": "concurrent", "quantity": 5})
+		if n := e.inUse("acme", "essentials"); n != 0 {
+			t.Errorf("in use after the pool came back: %d, want 0", n)
+		}
+		s := e.startSession("acme", users[0], "work_session")
+		if s.InUse == nil || *s.InUse != 1 {
+			t.Errorf("the first sign-in into the pool come back: in_use %v, want 1", s.InUse)
+		}
+	})
+}

@@ -624,12 +624,13 @@ func equalTimes(a, b *time.Time) bool {
 // the term has ended or not begun, nor before they began. A term brought
 // forward ends them there (the reaper ends them; heartbeats extend them to
 // it at most, see runBeats); a term put back gives them back their time.
+// A subscription no longer concurrent has no pool: its sessions end now.
 func (t *tx) boundSessions(sub seatkeeper.Subscription, now time.Time) error {
 	until := int64(math.MaxInt64)
 	if sub.EndsAt != nil {
 		until = micros(*sub.EndsAt)
 	}
-	if (sub.EndsAt != nil && !sub.EndsAt.After(now)) || sub.StartsAt.After(now) {
+	if (sub.EndsAt != nil && !sub.EndsAt.After(now)) || sub.StartsAt.After(now) || sub.Model != "concurrent" {
 		until = micros(now)
 	}
 	greatest, least, lock := "max", "min", ""
@@ -704,7 +705,7 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 		if err := t.recordAllowance(sub, existing, reallowed, now); err != nil {
 			return err
 		}
-		if existing && (!prev.StartsAt.Equal(sub.StartsAt) || !equalTimes(prev.EndsAt, sub.EndsAt)) {
+		if existing && (!prev.StartsAt.Equal(sub.StartsAt) || !equalTimes(prev.EndsAt, sub.EndsAt) || prev.Model != sub.Model) {
 			if err := t.boundSessions(sub, now); err != nil {
 				return err
 			}

@@ -85,7 +85,8 @@ func (s *Store) runBeats(batch []*beat) {
 	// A heartbeat never takes a session's expiry back: one that waited
 	// behind a later one, here or in another process, leaves it as is.
 	// But no session lives past its pool's term, as the subscription says
-	// now (a term not begun ends now): the end, never before the start.
+	// now (a term not begun, or a subscription no longer concurrent, ends
+	// it now): the end, never before the start.
 	// Read here, at every heartbeat, it needs no lock against a change of
 	// the term, which bounds the sessions it sees (boundSessions); one
 	// started meanwhile with the old term is bounded at its first
@@ -98,7 +99,7 @@ func (s *Store) runBeats(batch []*beat) {
 	if s.postgres {
 		greatest, least = "greatest", "least"
 	}
-	term := greatest + `(sessions.started_at, coalesce((SELECT CASE WHEN su.starts_at > ? THEN ? ELSE coalesce(su.ends_at, 9223372036854775807) END
+	term := greatest + `(sessions.started_at, coalesce((SELECT CASE WHEN su.starts_at > ? OR su.model <> 'concurrent' THEN ? ELSE coalesce(su.ends_at, 9223372036854775807) END
 		FROM subscriptions su WHERE su.account = sessions.account AND su.license = sessions.pool), 9223372036854775807))`
 	q := `WITH v(id, account) AS (` + values + `)
 		UPDATE sessions SET last_seen = ` + greatest + `(last_seen, ?), expires_at = ` + least + `(` + greatest + `(expires_at, ? + timeout), ` + term + `)
