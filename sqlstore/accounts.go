@@ -265,11 +265,9 @@ func (s *Store) PutAccount(ctx context.Context, by seatkeeper.Actor, a seatkeepe
 				// account's zone: a closed month and its statements keep
 				// the zone they were closed in. Looked at with the
 				// account's row locked, as CloseMonth does.
-				var closed int
-				if err := t.queryRow("SELECT count(*) FROM closed_months WHERE account = ?", a.ID).Scan(&closed); err != nil {
+				if closed, _, err := t.latestClosed(a.ID, time.UTC); err != nil {
 					return err
-				}
-				if closed > 0 {
+				} else if closed != "" {
 					return seatkeeper.Errorf(seatkeeper.EPeriodClosed, "the time zone cannot change once a month is closed: months and statements are cut in %s", cur.account.TimeZone)
 				}
 			}
@@ -633,10 +631,10 @@ func (t *tx) boundSessions(sub seatkeeper.Subscription, now time.Time) error {
 	if (sub.EndsAt != nil && !sub.EndsAt.After(now)) || sub.StartsAt.After(now) || sub.Model != "concurrent" {
 		until = micros(now)
 	}
-	greatest, least, lock := "max", "min", ""
+	greatest, least := t.s.greatestLeast()
+	lock := ""
 	if t.s.postgres {
-		// In the order heartbeats and sign-outs lock them.
-		greatest, least, lock = "greatest", "least", " ORDER BY id FOR UPDATE"
+		lock = " ORDER BY id FOR UPDATE" // in the order heartbeats and sign-outs lock them
 	}
 	expiry := greatest + `(started_at, ` + least + `(` + greatest + `(expires_at, last_seen + timeout), ?))`
 	_, err := t.exec(`UPDATE sessions SET expires_at = `+expiry+`, reap_at = `+least+`(reap_at, `+expiry+`)

@@ -95,10 +95,7 @@ func (s *Store) runBeats(batch []*beat) {
 	// once: a session whose expiry the term brought below its reap_at gets
 	// reap_at lowered by a statement of its own (rare: a term changed
 	// beside a sign-in), for the reaper finds sessions by it.
-	greatest, least := "max", "min"
-	if s.postgres {
-		greatest, least = "greatest", "least"
-	}
+	greatest, least := s.greatestLeast()
 	term := greatest + `(sessions.started_at, coalesce((SELECT CASE WHEN su.starts_at > ? OR su.model <> 'concurrent' THEN ? ELSE coalesce(su.ends_at, 9223372036854775807) END
 		FROM subscriptions su WHERE su.account = sessions.account AND su.license = sessions.pool), 9223372036854775807))`
 	q := `WITH v(id, account) AS (` + values + `)
@@ -131,7 +128,18 @@ func (s *Store) runBeats(batch []*beat) {
 		}
 		return rs.Err()
 	}
-	const lowerReap = "UPDATE sessions SET reap_at = expires_at WHERE id = ? AND account = ? AND reap_at > expires_at"
+	// The statement, then reap_at lowered where the term bounded the expiry.
+	run := func(query func(q string, args ...any) (rows, error), exec func(q string, args ...any) error) error {
+		if err := extend(query(q, args...)); err != nil {
+			return err
+		}
+		for _, k := range bound {
+			if err := exec("UPDATE sessions SET reap_at = expires_at WHERE id = ? AND account = ? AND reap_at > expires_at", k[0], k[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	var err error
 	if s.postgres {
 		// A statement of its own, beside the writer: it touches no
@@ -141,27 +149,19 @@ func (s *Store) runBeats(batch []*beat) {
 		// whose time is mostly round trips and the commit; several
 		// batches at once (beatsAtOnce) overlap those.
 		err = retrying(func() error {
-			if err := extend(s.db.QueryContext(context.Background(), s.rebind(q), args...)); err != nil {
+			return run(func(q string, args ...any) (rows, error) {
+				return s.db.QueryContext(context.Background(), s.rebind(q), args...)
+			}, func(q string, args ...any) error {
+				_, err := s.db.ExecContext(context.Background(), s.rebind(q), args...)
 				return err
-			}
-			for _, k := range bound {
-				if _, err := s.db.ExecContext(context.Background(), s.rebind(lowerReap), k[0], k[1]); err != nil {
-					return err
-				}
-			}
-			return nil
+			})
 		})
 	} else {
 		err = s.write(context.Background(), func(t *tx) error {
-			if err := extend(t.query(q, args...)); err != nil {
+			return run(t.query, func(q string, args ...any) error {
+				_, err := t.exec(q, args...)
 				return err
-			}
-			for _, k := range bound {
-				if _, err := t.exec(lowerReap, k[0], k[1]); err != nil {
-					return err
-				}
-			}
-			return nil
+			})
 		})
 	}
 	for _, x := range batch {

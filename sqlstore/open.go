@@ -333,6 +333,14 @@ func fillNameKeys(ctx context.Context, tx *sql.Tx, rebind func(string) string) e
 	return nil
 }
 
+// greatestLeast names the two-argument max and min of the dialect.
+func (s *Store) greatestLeast() (greatest, least string) {
+	if s.postgres {
+		return "greatest", "least"
+	}
+	return "max", "min"
+}
+
 // rebind turns the ? placeholders of the shared SQL into $1, $2… for
 // PostgreSQL (the shared SQL has no ? inside string literals), and
 // PostgreSQL's string_agg into SQLite's group_concat.
