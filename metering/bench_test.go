@@ -43,7 +43,7 @@ func BenchmarkReportMonth(b *testing.B) {
 	quantity := []metering.QuantityChange{{At: from, Quantity: 5_000}, {At: from.AddDate(0, 0, 15), Quantity: 5_200}}
 	b.ResetTimer()
 	for b.Loop() {
-		rows := metering.Report(intervals, denied, 30*time.Minute, quantity, 100, from, to, 15*time.Minute, berlin)
+		rows := metering.Report(intervals, denied, 30*time.Minute, quantity, []metering.QuantityChange{{At: from, Quantity: 100}}, from, to, 15*time.Minute, berlin)
 		if len(rows) != 30*96 {
 			b.Fatalf("%d rows", len(rows))
 		}

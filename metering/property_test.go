@@ -61,14 +61,46 @@ func randomScenario(r *rand.Rand) scenario {
 		s.intervals = append(s.intervals, iv)
 	}
 	s.grace = r.IntN(91)
+	s.quantity = randomHistory(r)
+	return s
+}
+
+// randomHistory is up to three random changes of a quantity (sometimes two
+// at one instant).
+func randomHistory(r *rand.Rand) []metering.QuantityChange {
+	var h []metering.QuantityChange
 	for range r.IntN(4) {
 		at := r.IntN(endMinutes)
-		if len(s.quantity) > 0 && r.IntN(4) == 0 {
-			at = int(s.quantity[0].At.Sub(origin) / time.Minute)
+		if len(h) > 0 && r.IntN(4) == 0 {
+			at = int(h[0].At.Sub(origin) / time.Minute)
 		}
-		s.quantity = append(s.quantity, metering.QuantityChange{At: minute(at), Quantity: r.IntN(20)})
+		h = append(h, metering.QuantityChange{At: minute(at), Quantity: r.IntN(20)})
 	}
-	return s
+	return h
+}
+
+// historyAt is the value of a history of changes at model minute k: the
+// last change at or before it, else the first change (the last of those at
+// its instant), else 0.
+func historyAt(h []metering.QuantityChange, k int) int {
+	last, first := -1, -1
+	for i, ch := range h {
+		if !ch.At.After(minute(k)) {
+			if last < 0 || !ch.At.Before(h[last].At) {
+				last = i
+			}
+		}
+		if first < 0 || ch.At.Before(h[first].At) || ch.At.Equal(h[first].At) {
+			first = i
+		}
+	}
+	switch {
+	case last >= 0:
+		return h[last].Quantity
+	case first >= 0:
+		return h[first].Quantity
+	}
+	return 0
 }
 
 // model is the brute-force evaluation of a scenario with open presences
@@ -112,23 +144,7 @@ func newModel(s scenario, horizon int) *model {
 	}
 	md.q = make([]int, len(md.c))
 	for k := range md.q {
-		last, first := -1, -1
-		for i, ch := range s.quantity {
-			if !ch.At.After(minute(k - offset)) {
-				if last < 0 || !ch.At.Before(s.quantity[last].At) {
-					last = i
-				}
-			}
-			if first < 0 || ch.At.Before(s.quantity[first].At) || ch.At.Equal(s.quantity[first].At) {
-				first = i
-			}
-		}
-		switch {
-		case last >= 0:
-			md.q[k] = s.quantity[last].Quantity
-		case first >= 0:
-			md.q[k] = s.quantity[first].Quantity
-		}
+		md.q[k] = historyAt(s.quantity, k-offset)
 	}
 	return md
 }
@@ -255,7 +271,7 @@ func TestReport_R17_Property(t *testing.T) {
 			}
 			denied = append(denied, d)
 		}
-		allowance := r.IntN(5)
+		allowance := randomHistory(r)
 
 		got := metering.Report(s.intervals, denied, time.Duration(s.grace)*time.Minute, s.quantity, allowance,
 			minute(from), minute(to), time.Duration(every)*time.Minute, loc)
@@ -276,7 +292,7 @@ func TestReport_R17_Property(t *testing.T) {
 			if b+1 < len(starts) {
 				end = starts[b+1]
 			}
-			want := metering.Bucket{Start: minute(start), Quantity: md.q[start+offset], Allowance: allowance}
+			want := metering.Bucket{Start: minute(start), Quantity: md.q[start+offset], Allowance: historyAt(allowance, start)}
 			sum := 0
 			for k := start; k < end; k++ {
 				c, m := md.c[k+offset], md.m[k+offset]
@@ -385,16 +401,24 @@ func TestReportWithin_R7_Property(t *testing.T) {
 				clipped = append(clipped, iv)
 			}
 		}
-		whole := metering.Report(s.intervals, nil, grace, s.quantity, 0, minute(from), minute(to), 15*time.Minute, time.UTC)
-		within := metering.Report(clipped, nil, grace, s.quantity, 0, minute(from), minute(to), 15*time.Minute, time.UTC)
-		got := metering.PresencesOf(s.intervals).ReportWithin(nil, grace, s.quantity, 0, minute(from), minute(to), 15*time.Minute, time.UTC, termFrom, termTo)
+		allowance := randomHistory(r)
+		whole := metering.Report(s.intervals, nil, grace, s.quantity, allowance, minute(from), minute(to), 15*time.Minute, time.UTC)
+		within := metering.Report(clipped, nil, grace, s.quantity, allowance, minute(from), minute(to), 15*time.Minute, time.UTC)
+		got := metering.PresencesOf(s.intervals).ReportWithin(nil, grace, s.quantity, allowance, minute(from), minute(to), 15*time.Minute, time.UTC, termFrom, termTo)
 		if len(got) != len(whole) {
 			t.Fatalf("iteration %d: %d buckets, want %d", iter, len(got), len(whole))
 		}
 		for i := range got {
+			// The quantity and allowance at the bucket's start: 0 outside the term.
+			q, a := whole[i].Quantity, whole[i].Allowance
+			if whole[i].Start.Before(termFrom) || !whole[i].Start.Before(termTo) {
+				q, a = 0, 0
+			}
 			if got[i].Peak != whole[i].Peak || got[i].Average != whole[i].Average ||
-				got[i].Sustained != within[i].Sustained || got[i].OverQuantity != within[i].OverQuantity {
-				t.Fatalf("iteration %d, bucket %d: got %+v; want peak and average of %+v, sustained and over of %+v", iter, i, got[i], whole[i], within[i])
+				got[i].Sustained != within[i].Sustained || got[i].OverQuantity != within[i].OverQuantity ||
+				got[i].Quantity != q || got[i].Allowance != a {
+				t.Fatalf("iteration %d, bucket %d: got %+v; want peak and average of %+v, sustained and over of %+v, quantity %d and allowance %d",
+					iter, i, got[i], whole[i], within[i], q, a)
 			}
 		}
 	}

@@ -8,7 +8,8 @@ import (
 )
 
 // Bucket is one row of the license usage report (SPEC §4.7, R17) for one
-// interval. Quantity and Allowance are those in force at Start. Peak is the
+// interval. Quantity and Allowance are those in force at Start (0 outside
+// the subscription's term, see ReportWithin). Peak is the
 // largest C(t) in the bucket and Average its time-weighted mean. Sustained is
 // the largest m(t) in the bucket, whose window looks back before the bucket,
 // and OverQuantity the largest max(0, m(t) − Q(t)) (R7). SignIns counts the
@@ -40,19 +41,22 @@ type Bucket struct {
 //
 // The cost is that of sorting the interval ends plus a linear walk over the
 // steps of C, m and Q and the buckets.
-func Report(intervals []Interval, denied []time.Time, grace time.Duration, quantity []QuantityChange, allowance int, from, to time.Time, interval time.Duration, loc *time.Location) []Bucket {
+// The quantity and the overage allowance are given as their histories:
+// each change holds from its instant, and the first also before it.
+func Report(intervals []Interval, denied []time.Time, grace time.Duration, quantity, allowance []QuantityChange, from, to time.Time, interval time.Duration, loc *time.Location) []Bucket {
 	return PresencesOf(intervals).Report(denied, grace, quantity, allowance, from, to, interval, loc)
 }
 
 // Report is the package's Report over the presences.
-func (p *Presences) Report(denied []time.Time, grace time.Duration, quantity []QuantityChange, allowance int, from, to time.Time, interval time.Duration, loc *time.Location) []Bucket {
+func (p *Presences) Report(denied []time.Time, grace time.Duration, quantity, allowance []QuantityChange, from, to time.Time, interval time.Duration, loc *time.Location) []Bucket {
 	return p.ReportWithin(denied, grace, quantity, allowance, from, to, interval, loc, minTime, maxTime)
 }
 
 // ReportWithin is Report for a subscription whose term is [termFrom,
 // termTo): Sustained and OverQuantity count the presences within it only,
 // as billing does (PeaksSince); Peak, Average and SignIns count them all.
-func (p *Presences) ReportWithin(denied []time.Time, grace time.Duration, quantity []QuantityChange, allowance int, from, to time.Time, interval time.Duration, loc *time.Location, termFrom, termTo time.Time) []Bucket {
+// Outside the term the quantity and the allowance are 0.
+func (p *Presences) ReportWithin(denied []time.Time, grace time.Duration, quantity, allowance []QuantityChange, from, to time.Time, interval time.Duration, loc *time.Location, termFrom, termTo time.Time) []Bucket {
 	lo, hi := instant(from), instant(to)
 	if hi <= lo || interval <= 0 {
 		return nil
@@ -62,8 +66,9 @@ func (p *Presences) ReportWithin(denied []time.Time, grace time.Duration, quanti
 	}
 	g := duration(grace)
 	occ := p.occupy(hi, lo-g, hi)
-	m := sustained(stepsUntil(stepsSince(occ.steps, instant(termFrom)), instant(termTo)), g, lo, hi)
-	q, q0 := quantities(quantity)
+	tf, tt := instant(termFrom), instant(termTo)
+	m := sustained(stepsUntil(stepsSince(occ.steps, tf), tt), g, lo, hi)
+	q, a := inTerm(quantity, tf, tt), inTerm(allowance, tf, tt)
 
 	refused := make([]int64, 0, len(denied))
 	for _, d := range denied {
@@ -75,14 +80,14 @@ func (p *Presences) ReportWithin(denied []time.Time, grace time.Duration, quanti
 
 	starts := bucketStarts(lo, hi, interval, loc)
 	out := make([]Bucket, len(starts))
-	cc, mc, qc := cursorAt(occ.steps, 0, lo), cursorAt(m, 0, lo), cursorAt(q, q0, lo)
+	cc, mc, qc, ac := cursorAt(occ.steps, 0, lo), cursorAt(m, 0, lo), cursorAt(q, 0, lo), cursorAt(a, 0, lo)
 	signIns := occ.signIns[sort.Search(len(occ.signIns), func(i int) bool { return occ.signIns[i] >= lo }):]
 	for b, start := range starts {
 		end := hi
 		if b+1 < len(starts) {
 			end = starts[b+1]
 		}
-		bk := Bucket{Start: time.Unix(0, start).In(loc), Quantity: qc.seek(start), Allowance: allowance}
+		bk := Bucket{Start: time.Unix(0, start).In(loc), Quantity: qc.seek(start), Allowance: ac.seek(start)}
 
 		var a area
 		t, v := start, cc.seek(start)
@@ -104,6 +109,16 @@ func (p *Presences) ReportWithin(denied []time.Time, grace time.Duration, quanti
 		out[b] = bk
 	}
 	return out
+}
+
+// inTerm is the step function of a history of changes (the first change's
+// value also holding before it) with the value 0 outside [from, to).
+func inTerm(changes []QuantityChange, from, to int64) []step {
+	q, q0 := quantities(changes)
+	if len(q) > 0 && q[0].at > minInstant {
+		q = append([]step{{minInstant, q0}}, q...)
+	}
+	return stepsUntil(stepsSince(q, from), to)
 }
 
 // countBefore counts the leading instants of sorted s that are before end

@@ -15,7 +15,7 @@ func TestReport_R17_Excursion(t *testing.T) {
 	ivs := crowd("agent", 100, at(-60), at(180))
 	ivs = append(ivs, crowd("extra", 5, at(0), at(45))...)
 	denied := []time.Time{at(0), at(44).Add(59 * time.Second), at(45), at(60), at(-1)} // at(60) is `to`, at(-1) before `from`
-	got := metering.Report(ivs, denied, grace, quantity(100), 3, at(0), at(60), 15*time.Minute, time.UTC)
+	got := metering.Report(ivs, denied, grace, quantity(100), quantity(3), at(0), at(60), 15*time.Minute, time.UTC)
 	want := []metering.Bucket{
 		{Start: at(0), Quantity: 100, Allowance: 3, Peak: 105, Average: 105, Sustained: 100, SignIns: 5, Denied: 1},
 		{Start: at(15), Quantity: 100, Allowance: 3, Peak: 105, Average: 105, Sustained: 100},
@@ -38,7 +38,7 @@ func TestReport_R5_SignIns(t *testing.T) {
 		{User: "bob", Start: at(12), End: at(14)}, // overlapping: the same presence
 		{User: "bob", Start: at(40)},              // open, a new sign-in
 	}
-	got := metering.Report(ivs, nil, 0, nil, 0, at(0), at(60), time.Hour, time.UTC)
+	got := metering.Report(ivs, nil, 0, nil, nil, at(0), at(60), time.Hour, time.UTC)
 	want := []metering.Bucket{{Start: at(0), Peak: 2, Average: (20 + 25 + 20) / 60.0, Sustained: 2, OverQuantity: 2, SignIns: 2}}
 	checkBuckets(t, got, want)
 }
@@ -47,7 +47,7 @@ func TestReport_R5_SignIns(t *testing.T) {
 // the first or last bucket is shorter, and the rest stay aligned.
 func TestReport_R17_UnalignedPeriod(t *testing.T) {
 	ivs := crowd("agent", 2, at(0), at(20))
-	got := metering.Report(ivs, nil, 0, quantity(1), 0, at(7), at(50), 15*time.Minute, time.UTC)
+	got := metering.Report(ivs, nil, 0, quantity(1), nil, at(7), at(50), 15*time.Minute, time.UTC)
 	want := []metering.Bucket{
 		{Start: at(7), Quantity: 1, Peak: 2, Average: 2, Sustained: 2, OverQuantity: 1},
 		{Start: at(15), Quantity: 1, Peak: 2, Average: 2 * 5 / 15.0, Sustained: 2, OverQuantity: 1},
@@ -55,10 +55,10 @@ func TestReport_R17_UnalignedPeriod(t *testing.T) {
 		{Start: at(45), Quantity: 1},
 	}
 	checkBuckets(t, got, want)
-	if got := metering.Report(ivs, nil, 0, nil, 0, at(7), at(7), 15*time.Minute, time.UTC); got != nil {
+	if got := metering.Report(ivs, nil, 0, nil, nil, at(7), at(7), 15*time.Minute, time.UTC); got != nil {
 		t.Errorf("empty period: got %v, want none", got)
 	}
-	if got := metering.Report(ivs, nil, 0, nil, 0, at(7), at(50), 0, time.UTC); got != nil {
+	if got := metering.Report(ivs, nil, 0, nil, nil, at(7), at(50), 0, time.UTC); got != nil {
 		t.Errorf("zero interval: got %v, want none", got)
 	}
 }
@@ -86,7 +86,7 @@ func TestReport_R17_DaylightSaving(t *testing.T) {
 				{User: "ann", Start: local(tc.month, tc.day, 0, 0), End: local(tc.month, tc.day+1, 0, 0)},
 				{User: "bob", Start: local(tc.month, tc.day, 10, 0), End: local(tc.month, tc.day, 11, 0)},
 			}
-			got := metering.Report(ivs, nil, 0, nil, 0, from, to, 24*time.Hour, berlin)
+			got := metering.Report(ivs, nil, 0, nil, nil, from, to, 24*time.Hour, berlin)
 			checkContiguous(t, got, from, to, []time.Duration{24 * time.Hour, tc.length, 24 * time.Hour})
 			avg := float64(tc.length+time.Hour) / float64(tc.length)
 			want := []metering.Bucket{
@@ -100,7 +100,7 @@ func TestReport_R17_DaylightSaving(t *testing.T) {
 
 	t.Run("HoursSpring", func(t *testing.T) {
 		from, to := local(time.March, 29, 0, 0), local(time.March, 29, 6, 0)
-		got := metering.Report(nil, nil, 0, nil, 0, from, to, time.Hour, berlin)
+		got := metering.Report(nil, nil, 0, nil, nil, from, to, time.Hour, berlin)
 		checkContiguous(t, got, from, to, []time.Duration{time.Hour, time.Hour, time.Hour, time.Hour, time.Hour})
 		checkClock(t, got, []string{"00:00+01:00", "01:00+01:00", "03:00+02:00", "04:00+02:00", "05:00+02:00"})
 	})
@@ -110,7 +110,7 @@ func TestReport_R17_DaylightSaving(t *testing.T) {
 		// A user in the second half of the second 02:00 hour only (CET).
 		second := local(time.October, 25, 3, 0).Add(-30 * time.Minute)
 		ivs := []metering.Interval{{User: "ann", Start: second, End: second.Add(30 * time.Minute)}}
-		got := metering.Report(ivs, nil, 0, nil, 0, from, to, time.Hour, berlin)
+		got := metering.Report(ivs, nil, 0, nil, nil, from, to, time.Hour, berlin)
 		checkContiguous(t, got, from, to, []time.Duration{time.Hour, time.Hour, time.Hour, time.Hour, time.Hour, time.Hour, time.Hour})
 		checkClock(t, got, []string{"00:00+02:00", "01:00+02:00", "02:00+02:00", "02:00+01:00", "03:00+01:00", "04:00+01:00", "05:00+01:00"})
 		for i, b := range got {
@@ -122,7 +122,7 @@ func TestReport_R17_DaylightSaving(t *testing.T) {
 
 	t.Run("QuarterHoursSpring", func(t *testing.T) {
 		from, to := local(time.March, 29, 1, 0), local(time.March, 29, 4, 0)
-		got := metering.Report(nil, nil, 0, nil, 0, from, to, 15*time.Minute, berlin)
+		got := metering.Report(nil, nil, 0, nil, nil, from, to, 15*time.Minute, berlin)
 		lengths := make([]time.Duration, 8)
 		for i := range lengths {
 			lengths[i] = 15 * time.Minute
@@ -140,7 +140,7 @@ func TestReport_R17_HalfHourZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	from := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC) // 05:30 in Kolkata
-	got := metering.Report(nil, nil, 0, nil, 0, from, from.Add(3*time.Hour), time.Hour, kolkata)
+	got := metering.Report(nil, nil, 0, nil, nil, from, from.Add(3*time.Hour), time.Hour, kolkata)
 	checkContiguous(t, got, from, from.Add(3*time.Hour), []time.Duration{30 * time.Minute, time.Hour, time.Hour, 30 * time.Minute})
 	checkClock(t, got, []string{"05:30+05:30", "06:00+05:30", "07:00+05:30", "08:00+05:30"})
 }
@@ -157,12 +157,12 @@ func TestReport_R17_UnusualZones(t *testing.T) {
 		t.Fatal(err)
 	}
 	from := time.Date(2026, 9, 5, 0, 0, 0, 0, santiago)
-	got := metering.Report(nil, nil, 0, nil, 0, from, from.Add(71*time.Hour), 24*time.Hour, santiago)
+	got := metering.Report(nil, nil, 0, nil, nil, from, from.Add(71*time.Hour), 24*time.Hour, santiago)
 	checkContiguous(t, got, from, from.Add(71*time.Hour), []time.Duration{24 * time.Hour, 23 * time.Hour, 24 * time.Hour})
 	checkClock(t, got, []string{"00:00-04:00", "01:00-03:00", "00:00-03:00"})
 
 	from = time.Date(2026, 4, 4, 0, 0, 0, 0, santiago)
-	got = metering.Report(nil, nil, 0, nil, 0, from, from.Add(49*time.Hour), 24*time.Hour, santiago)
+	got = metering.Report(nil, nil, 0, nil, nil, from, from.Add(49*time.Hour), 24*time.Hour, santiago)
 	checkContiguous(t, got, from, from.Add(49*time.Hour), []time.Duration{25 * time.Hour, 24 * time.Hour})
 	checkClock(t, got, []string{"00:00-03:00", "00:00-04:00"})
 
@@ -172,12 +172,12 @@ func TestReport_R17_UnusualZones(t *testing.T) {
 	}
 	hour, half := time.Hour, 30*time.Minute
 	from = time.Date(2026, 4, 5, 0, 0, 0, 0, lordHowe) // 02:00+11:00 becomes 01:30+10:30
-	got = metering.Report(nil, nil, 0, nil, 0, from, from.Add(4*time.Hour), time.Hour, lordHowe)
+	got = metering.Report(nil, nil, 0, nil, nil, from, from.Add(4*time.Hour), time.Hour, lordHowe)
 	checkContiguous(t, got, from, from.Add(4*time.Hour), []time.Duration{hour, hour + half, hour, half})
 	checkClock(t, got, []string{"00:00+11:00", "01:00+11:00", "02:00+10:30", "03:00+10:30"})
 
 	from = time.Date(2026, 10, 4, 0, 0, 0, 0, lordHowe) // 02:00+10:30 becomes 02:30+11:00
-	got = metering.Report(nil, nil, 0, nil, 0, from, from.Add(4*time.Hour), time.Hour, lordHowe)
+	got = metering.Report(nil, nil, 0, nil, nil, from, from.Add(4*time.Hour), time.Hour, lordHowe)
 	checkContiguous(t, got, from, from.Add(4*time.Hour), []time.Duration{hour, hour + half, hour, half})
 	checkClock(t, got, []string{"00:00+10:30", "01:00+10:30", "03:00+11:00", "04:00+11:00"})
 }

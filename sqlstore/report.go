@@ -39,29 +39,19 @@ func (s *Store) LicenseUsage(ctx context.Context, account string, from, to time.
 			return nil, err
 		}
 		// Within the subscription's term only is anything over the
-		// quantity, as billing says; outside it the quantity is 0.
+		// quantity, as billing says; outside it the quantity and the
+		// allowance are 0.
 		termTo := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC) // no end
 		if sub.EndsAt != nil {
 			termTo = *sub.EndsAt
-			qs = append(slices.DeleteFunc(qs, func(c metering.QuantityChange) bool { return !c.At.Before(termTo) }),
-				metering.QuantityChange{At: termTo, Quantity: 0})
 		}
 		allowances, err := s.allowances(ctx, account, sub)
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range in.ReportWithin(denied, grace, qs, 0, from, to, interval, loc, sub.StartsAt, termTo) {
-			// The allowance in force at the interval's start, as the
-			// quantity is; none outside the term.
-			allowance := 0
-			if !b.Start.Before(sub.StartsAt) && b.Start.Before(termTo) {
-				// The last change at or before the start.
-				if i := sort.Search(len(allowances), func(i int) bool { return allowances[i].At.After(b.Start) }); i > 0 {
-					allowance = allowances[i-1].Quantity
-				}
-			}
+		for _, b := range in.ReportWithin(denied, grace, qs, allowances, from, to, interval, loc, sub.StartsAt, termTo) {
 			out = append(out, seatkeeper.LicenseUsageRow{
-				IntervalStart: b.Start, License: sub.License, Quantity: b.Quantity, Allowance: allowance,
+				IntervalStart: b.Start, License: sub.License, Quantity: b.Quantity, Allowance: b.Allowance,
 				Peak: b.Peak, Average: b.Average, Sustained: b.Sustained, OverQuantity: b.OverQuantity,
 				SignIns: b.SignIns, Denied: b.Denied,
 			})
