@@ -6,6 +6,9 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Assignment sources (SPEC §1).
@@ -134,7 +137,17 @@ func ValidID(s string) bool {
 
 // NameKey is how user names and group display names compare: without
 // regard to case, in Unicode, as SCIM's filters compare them (caseExact
-// false). The store keeps it beside the name, so that both stores agree:
-// SQL's lower() folds only ASCII on SQLite, and on PostgreSQL follows the
-// database's locale.
-func NameKey(name string) string { return strings.ToLower(name) }
+// false). It is Unicode's canonical caseless match (full case folding of
+// the canonical decomposition, composed again): "José" composed and
+// decomposed are one name, as are "ΣΑΣ" and "σας", and "Straße" and
+// "STRASSE". The store keeps it beside the name, so that both stores
+// agree: SQL's lower() folds only ASCII on SQLite, and on PostgreSQL
+// follows the database's locale.
+func NameKey(name string) string {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return norm.NFC.String(cases.Fold().String(norm.NFD.String(name)))
+		}
+	}
+	return strings.ToLower(name) // ASCII: folding is lower-casing
+}

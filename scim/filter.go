@@ -6,6 +6,8 @@ import (
 	"time"
 
 	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/seatkeeper/seatkeeper"
 )
 
 // MaxFilter bounds the length of a filter or a path.
@@ -224,8 +226,8 @@ func compare(v any, op filter.CompareOperator, want any, exact bool) bool {
 		if !ok {
 			return false
 		}
-		if !exact {
-			s, w = strings.ToLower(s), strings.ToLower(w)
+		if !exact { // as the store compares names (seatkeeper.NameKey)
+			s, w = seatkeeper.NameKey(s), seatkeeper.NameKey(w)
 		}
 		switch op {
 		case filter.EQ:

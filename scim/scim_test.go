@@ -113,6 +113,29 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+// TestMatch_CaselessInUnicode: attributes that are not caseExact compare
+// as the store compares names (seatkeeper.NameKey): canonical caseless
+// matching, so that a filter the store answers by a name's key and one
+// evaluated here agree.
+func TestMatch_CaselessInUnicode(t *testing.T) {
+	res := resource(t, `{"id":"1","userName":"Jos\u00e9 Stra\u00dfe","displayName":"\u03a3\u0391\u03a3"}`)
+	for f, want := range map[string]bool{
+		"userName eq \"JOSE\u0301 STRASSE\"": true, // decomposed é, ß folded to ss
+		`userName sw "josé s"`:               true,
+		`userName ew "strasse"`:              true,
+		`userName eq "jose strasse"`:         false,
+		`displayName eq "σας"`:               true, // final sigma
+	} {
+		e, err := scim.ParseFilter(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if got := scim.Users.Match(e, res); got != want {
+			t.Errorf("%s: %v, want %v", f, got, want)
+		}
+	}
+}
+
 func TestEquality(t *testing.T) {
 	for f, want := range map[string][3]any{
 		`userName eq "a"`:                    {"username", "a", true},

@@ -274,7 +274,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 // goMigrations are the steps of migrations that SQL cannot take, run in
 // the migration's transaction after its SQL.
 var goMigrations = map[string]func(ctx context.Context, tx *sql.Tx, rebind func(string) string) error{
-	"0015_name_keys.sql": fillNameKeys,
+	"0015_name_keys.sql":        fillNameKeys,
+	"0018_name_keys_folded.sql": fillNameKeys,
 }
 
 // fillNameKeys gives every user name and group display name its key
