@@ -29,7 +29,10 @@ const (
 	EPrecondition       = "precondition_failed"
 	ETooLarge           = "payload_too_large"
 	ERateLimited        = "rate_limited"
-	EInternal           = "internal"
+	// EMethodNotAllowed is beyond SPEC §4.8's list: a path that exists,
+	// asked with a method it does not take (RFC 9110 §15.5.6).
+	EMethodNotAllowed = "method_not_allowed"
+	EInternal         = "internal"
 )
 
 // FieldError names one invalid input field.

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/seatkeeper/seatkeeper"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -71,4 +74,37 @@ func TestRequestIDsInAnswersAndLogs(t *testing.T) {
 	if !found {
 		t.Errorf("no JSON log line for request req-123:\n%s", logs.String())
 	}
+}
+
+// TestWrongMethod: a path that exists, asked with a method it does not
+// take, answers 405 method_not_allowed with an Allow header naming the
+// methods it takes (RFC 9110 §15.5.6), and changes nothing; a path that
+// does not exist answers 404. Before, both answered 404.
+func TestWrongMethod(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.newAccount("acme", "contact-center")
+		before := e.state("acme")
+		for _, c := range []struct{ method, path, allow string }{
+			{"DELETE", "/v1/catalogs", "GET, HEAD"},
+			{"POST", "/healthz", "GET, HEAD"},
+			{"POST", "/v1/accounts/acme", "GET, HEAD, PUT, DELETE"},
+			{"OPTIONS", "/v1/accounts/acme/sessions", "GET, HEAD, POST"},
+			{"PUT", "/v1/accounts/acme/sessions/s1/heartbeat", "POST"},
+			{"PATCH", "/scim/v2/acme/Users", "GET, HEAD, POST"},
+		} {
+			r := e.do(e.Operator, c.method, c.path, nil)
+			p := wantProblem(t, r, http.StatusMethodNotAllowed, seatkeeper.EMethodNotAllowed)
+			if got := r.Header.Get("Allow"); got != c.allow {
+				t.Errorf("%s %s: Allow %q, want %q (%s)", c.method, c.path, got, c.allow, p.Detail)
+			}
+		}
+		for _, path := range []string{"/v1/nothing", "/v1/accounts/acme/nothing", "/scim/v2/acme/Nothing"} {
+			r := e.do(e.Operator, "DELETE", path, nil)
+			wantProblem(t, r, http.StatusNotFound, seatkeeper.ENotFound)
+			if a := r.Header.Get("Allow"); a != "" {
+				t.Errorf("DELETE %s: Allow %q on a 404", path, a)
+			}
+		}
+		e.sameState("acme", before)
+	})
 }

@@ -32,6 +32,7 @@ var statusOf = map[string]int{
 	seatkeeper.EPrecondition:       http.StatusPreconditionFailed,
 	seatkeeper.ETooLarge:           http.StatusRequestEntityTooLarge,
 	seatkeeper.ERateLimited:        http.StatusTooManyRequests,
+	seatkeeper.EMethodNotAllowed:   http.StatusMethodNotAllowed,
 	seatkeeper.EInternal:           http.StatusInternalServerError,
 }
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper"
@@ -69,6 +70,11 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.register(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowed(mux, r); allow != "" {
+			w.Header().Set("Allow", allow)
+			s.fail(w, r, seatkeeper.Errorf(seatkeeper.EMethodNotAllowed, "%s does not take %s; it takes %s", r.URL.Path, r.Method, allow))
+			return
+		}
 		s.fail(w, r, seatkeeper.Errorf(seatkeeper.ENotFound, "no such resource: %s %s", r.Method, r.URL.Path))
 	})
 	return s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -82,6 +88,19 @@ func (s *Server) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	}))
+}
+
+// allowed lists the methods that a route of mux takes at r's path, for
+// the Allow header of a 405; none if no route has the path. The catch-all
+// "/" matches every method, so ServeMux never answers 405 itself.
+func allowed(mux *http.ServeMux, r *http.Request) string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if _, pattern := mux.Handler(&http.Request{Method: m, URL: r.URL, Host: r.Host}); pattern != "/" && pattern != "" {
+			out = append(out, m)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // cleanPath is p with its "." and ".." segments resolved and repeated
