@@ -7,6 +7,7 @@ package httpapi_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -405,4 +406,31 @@ func mustJSON(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestRepeatedQueryParameters: a parameter given twice, or a query that
+// is not well-formed, is refused (400) and changes nothing. Before, the
+// first value won: ?feature=a&feature=b was answered about a alone.
+func TestRepeatedQueryParameters(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		e.newAccount("acme", "contact-center")
+		e.newUser("acme", "ann")
+		before := e.state("acme")
+		for _, c := range []struct{ method, path, field string }{
+			{"GET", "/v1/accounts/acme/users/ann/check?feature=channel.voice&feature=channel.email", "feature"},
+			{"GET", "/v1/accounts/acme/reports/license-usage?from=2026-01-01&to=2026-01-02&interval=1h&interval=15m", "interval"},
+			{"POST", "/v1/accounts/acme/billing/close?month=2026-01&month=2026-02", "month"},
+			{"GET", "/v1/accounts/acme/users?limit=1&limit=2", "limit"},
+			{"GET", "/scim/v2/acme/Users?count=1&count=2", ""},
+			{"GET", "/v1/accounts/acme/users?limit=%zz", ""},
+		} {
+			r := e.do(e.Operator, c.method, c.path, nil)
+			p := wantProblem(t, r, http.StatusBadRequest, seatkeeper.EInvalid)
+			if c.field != "" && !hasField(p, c.field) {
+				t.Errorf("%s %s: errors %+v, want one for %s", c.method, c.path, p.Errors, c.field)
+			}
+		}
+		e.sameState("acme", before)
+		e.must(http.StatusOK, "GET", "/v1/accounts/acme/users/ann/check?feature=channel.voice&permission=account.users.view", nil)
+	})
 }

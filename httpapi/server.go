@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -86,8 +87,31 @@ func (s *Server) Handler() http.Handler {
 			s.fail(w, r, seatkeeper.Errorf(seatkeeper.ENotFound, "no such resource: %s %s (a path may not hold \".\" or \"..\" segments or \"//\")", r.Method, p))
 			return
 		}
+		if r.URL.RawQuery != "" {
+			if err := singleParams(r.URL.RawQuery); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
 		mux.ServeHTTP(w, r)
 	}))
+}
+
+// singleParams refuses a query that is not well-formed, or that gives a
+// parameter twice: handlers read one value of each, and a caller asking
+// ?feature=a&feature=b must not be answered about a alone.
+func singleParams(raw string) error {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return seatkeeper.Errorf(seatkeeper.EInvalid, "the query string is not well-formed: %v", err)
+	}
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return &seatkeeper.Error{Code: seatkeeper.EInvalid, Message: "a query parameter is given more than once",
+				Fields: []seatkeeper.FieldError{{Field: k, Message: "given more than once; give it once"}}}
+		}
+	}
+	return nil
 }
 
 // allowed lists the methods that a route of mux takes at r's path, for
