@@ -353,6 +353,41 @@ func TestR4_GainingAPoolEndsOlderPresences(t *testing.T) {
 	})
 }
 
+// TestR4_RoleUnlinkingThePlanEndsPresences: a role redefined so that it no
+// longer links the concurrent plan takes the plan from its holders, and
+// their presences in its pool end, freeing their places, as unassigning
+// the plan does. Before, they stayed signed in to the pool, heartbeating
+// and holding places no member could take (found by an audit).
+func TestR4_RoleUnlinkingThePlanEndsPresences(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		poolAccount(t, s, 1, 0, 1) // u0, a member; one place
+		if _, err := s.PutRole(ctx, operator, "acme", seatkeeper.CustomRole{Service: "account", Name: "agentx", Licenses: []string{"essentials"}}); err != nil {
+			t.Fatal(err)
+		}
+		mustUser(t, s, "acme", "r1")
+		if _, _, err := s.AssignRole(ctx, operator, "acme", "r1", "account", "agentx", seatkeeper.SourceManual); err != nil {
+			t.Fatal(err)
+		}
+		sess, err := signIn(s, "r1", seatkeeper.KindWorkSession)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutRole(ctx, operator, "acme", seatkeeper.CustomRole{Service: "account", Name: "agentx"}); err != nil {
+			t.Fatal(err)
+		}
+		if live, _ := s.Sessions(ctx, "acme", "r1"); len(live) != 0 {
+			t.Errorf("r1 keeps %d presences after the role stopped linking the plan", len(live))
+		}
+		if _, err := s.Heartbeat(ctx, "acme", sess.ID); code(err) != seatkeeper.ESessionEnded {
+			t.Errorf("heartbeat of r1's session: %v, want session_ended", err)
+		}
+		if _, err := signIn(s, "u0", seatkeeper.KindWorkSession); err != nil {
+			t.Errorf("u0 takes the place r1 left: %v", err)
+		}
+	})
+}
+
 // TestR4_PresencesOutsideThePoolSignNobodyIn: users signed in while their
 // plan was named, or before a role linked them to the plan, took no place
 // in the pool; once the plan is concurrent those presences do not sign them

@@ -125,6 +125,13 @@ func (t *tx) reseatHolders(before, after *acctState, ref entitlement.RoleRef) er
 		if err := t.moveSeats(before, after, id, h, h, seatkeeper.SourceRole); err != nil {
 			return err
 		}
+		if before.poolOf(u) != after.poolOf(u) {
+			// The role gave or took the user's concurrent plan: as with
+			// an assignment, presences in the old pool end (R4, R5).
+			if _, err := t.endUserSessions(account, id, "plan_changed"); err != nil {
+				return err
+			}
+		}
 		t.changed(account, id)
 	}
 	return nil
