@@ -326,6 +326,9 @@ func (s *Store) DeleteAccount(ctx context.Context, by seatkeeper.Actor, id strin
 		if _, err := t.state(id); err != nil {
 			return err
 		}
+		if err := t.signInsStored(accountKey(id)); err != nil {
+			return err
+		}
 		if _, err := t.endExpired("account = ?", s.Now(), id); err != nil {
 			return err
 		}
@@ -624,6 +627,9 @@ func equalTimes(a, b *time.Time) bool {
 // it at most, see runBeats); a term put back gives them back their time.
 // A subscription no longer concurrent has no pool: its sessions end now.
 func (t *tx) boundSessions(sub seatkeeper.Subscription, now time.Time) error {
+	if err := t.signInsStored(poolKey(sub.Account, sub.License)); err != nil {
+		return err
+	}
 	until := int64(math.MaxInt64)
 	if sub.EndsAt != nil {
 		until = micros(*sub.EndsAt)

@@ -282,6 +282,9 @@ func (s *Store) EndUserSessions(ctx context.Context, by seatkeeper.Actor, accoun
 }
 
 func (t *tx) endUserSessions(account, user, reason string) ([]ended, error) {
+	if err := t.signInsStored(userKey(account, user)); err != nil {
+		return nil, err
+	}
 	now := micros(t.s.Now())
 	if _, err := t.endExpired("account = ? AND user_id = ?", t.s.Now(), account, user); err != nil {
 		return nil, err

@@ -600,10 +600,14 @@ func retrying(fn func() error) error {
 }
 
 // retryable reports a PostgreSQL serialization failure, deadlock, a write
-// of a batch that waited too long for a row (batchLockWait), or a user
+// of a batch that waited too long for a row (batchLockWait) or that met a
+// sign-in of the batch not yet stored (errSignInsPending), or a user
 // another process created at the same moment (run again, the write finds
 // it).
 func retryable(err error) bool {
+	if errors.Is(err, errSignInsPending) {
+		return true
+	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		return false
@@ -616,6 +620,31 @@ func retryable(err error) bool {
 	}
 	return false
 }
+
+// errSignInsPending: a write that ends presences met a sign-in admitted
+// earlier in its batch, whose session is stored only at the batch's
+// settlement. It runs again on its own after the batch, where it finds and
+// ends that session: the outcome of the two one after the other.
+var errSignInsPending = errors.New("a sign-in of the batch is not stored yet")
+
+// signInsStored fails with errSignInsPending if a sign-in of the batch for
+// any of the keys (userKey, poolKey, accountKey) has a session not yet
+// stored.
+func (t *tx) signInsStored(keys ...string) error {
+	if t.batch == nil {
+		return nil
+	}
+	for _, k := range keys {
+		if t.batch.signingIn[k] {
+			return errSignInsPending
+		}
+	}
+	return nil
+}
+
+func userKey(account, user string) string { return "u\x00" + account + "\x00" + user }
+func poolKey(account, pool string) string { return "p\x00" + account + "\x00" + pool }
+func accountKey(account string) string    { return "a\x00" + account }
 
 // batchLockWait is how long a write of a batch of several waits for a row
 // on PostgreSQL before it gives up, to run again on its own.
@@ -706,7 +735,7 @@ func (w *writer) run(batch []*writeOp) {
 	var alone []*writeOp // to run again on their own: a deadlock or serialization failure hit them
 	s := batch[0].s
 	err := s.begin(context.Background(), func(c *conn) error {
-		b := &batchRun{c: c, cache: &batchCache{states: map[string]*acctState{}, pending: map[counter]int{}}, queueFlush: len(batch) == 1}
+		b := &batchRun{c: c, cache: &batchCache{states: map[string]*acctState{}, pending: map[counter]int{}, signingIn: map[string]bool{}}, queueFlush: len(batch) == 1}
 		// Writes of several processes' batches may lock the same rows in
 		// opposite orders. PostgreSQL finds such a deadlock only after a
 		// second (deadlock_timeout), stalling both writers: a write of a
@@ -815,6 +844,11 @@ func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 			for c, d := range op.counts {
 				b.cache.pending[c] += d
 			}
+			for _, x := range t.signIns {
+				b.cache.signingIn[userKey(x.account, x.user)] = true
+				b.cache.signingIn[poolKey(x.account, x.pool)] = true
+				b.cache.signingIn[accountKey(x.account)] = true
+			}
 		}
 		return nil
 	}
@@ -876,6 +910,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 			if err := t.flushStamped(rest == len(all)); err != nil {
 				return err
 			}
+			clear(b.cache.signingIn) // their sessions are stored
 			break
 		}
 		full := fullCounter(err)
@@ -965,4 +1000,9 @@ type batchCache struct {
 	// pending is what the batch's writes so far take and free, not yet
 	// applied: a write reading a counter adds it to see what it will be.
 	pending map[counter]int
+	// signingIn names the users, pools and accounts of the sign-ins the
+	// batch admitted whose sessions are stored only at its settlement
+	// (storeSessions): a later write of the batch that ends presences
+	// would miss them (see signInsStored).
+	signingIn map[string]bool
 }
