@@ -434,3 +434,35 @@ func TestRepeatedQueryParameters(t *testing.T) {
 		e.must(http.StatusOK, "GET", "/v1/accounts/acme/users/ann/check?feature=channel.voice&permission=account.users.view", nil)
 	})
 }
+
+// TestBadInput_DuplicateNames: a JSON object that gives a name twice, at
+// any depth, is refused (400, or SCIM's invalidSyntax) and changes
+// nothing. Before, the last one won, while a proxy reading the same body
+// may take the first (found by an audit).
+func TestBadInput_DuplicateNames(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		setupBadInput(e)
+		e.newUser("acme", "u2")
+		for _, c := range []struct{ method, path, body, name string }{
+			{"PUT", "/v1/accounts/acme/users/u2", `{"email":"a@x.example","active":true,"active":false}`, "active"},
+			{"PATCH", "/v1/accounts/acme/settings", `{"qm":{"track_silence":true,"track_silence":false}}`, "track_silence"},
+			{"POST", "/v1/accounts/acme/usage/events", `{"events":[{"type":"assignment.add","user":"u1","user":"u2","license":"essentials","at":"2026-01-02T00:00:00Z"}]}`, "user"},
+		} {
+			noChange(t, e, func(e *env) {
+				p := wantProblem(t, e.do(e.Operator, c.method, c.path, c.body), http.StatusBadRequest, seatkeeper.EInvalid)
+				if !strings.Contains(p.Detail, `"`+c.name+`" is given twice`) {
+					t.Errorf("%s %s: detail %q does not name %q as given twice", c.method, c.path, p.Detail, c.name)
+				}
+			})
+		}
+		noChange(t, e, func(e *env) {
+			r := e.do(e.Operator, "POST", "/scim/v2/acme/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","userName":"b"}`)
+			if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"invalidSyntax"`) || !strings.Contains(string(r.Body), `\"userName\" is given twice`) {
+				t.Errorf("SCIM user with userName twice: %d %s, want 400 invalidSyntax naming userName", r.Status, r.Body)
+			}
+		})
+		// The same names in different objects are no duplicates.
+		e.must(http.StatusCreated, "POST", "/v1/accounts/acme/usage/events", `{"events":[{"type":"assignment.add","user":"u2","license":"essentials","at":"2026-01-02T00:00:00Z"},
+			{"type":"assignment.remove","user":"u2","license":"essentials","at":"2026-01-03T00:00:00Z"}]}`)
+	})
+}

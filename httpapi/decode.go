@@ -53,7 +53,61 @@ func DecodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
 		return seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: extra data after the object")
 	}
+	if err := uniqueNames(body); err != nil {
+		return err
+	}
 	return exactFields(body, v)
+}
+
+// uniqueNames refuses an object, at any depth, that gives a name twice
+// (RFC 8259 §4 says names should be unique; I-JSON, RFC 7493, that they
+// must be): encoding/json keeps the last, while another reader of the same
+// body, a proxy's say, may keep the first. body has been decoded already:
+// a syntax error is not this function's to report.
+func uniqueNames(body []byte) error {
+	type object struct {
+		names   map[string]bool
+		wantKey bool
+	}
+	var stack []*object // nil for an array
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // the end, or an error the decode reported
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &object{names: map[string]bool{}, wantKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, nil)
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 {
+				top = stack[len(stack)-1]
+			} else {
+				top = nil
+			}
+		default:
+			if top != nil && top.wantKey {
+				name, _ := tok.(string)
+				if top.names[name] {
+					return seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: the name %q is given twice in one object", name)
+				}
+				top.names[name], top.wantKey = true, false
+				continue
+			}
+		}
+		if top != nil { // a value of the object ended: a name comes next
+			top.wantKey = true
+		}
+	}
 }
 
 // exactFields refuses top-level keys that match a field only when case is

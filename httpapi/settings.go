@@ -20,6 +20,9 @@ func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 // patchSettings applies a JSON merge patch (R13: account.settings.edit).
 func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
+	if err == nil {
+		err = uniqueNames(body)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
