@@ -304,22 +304,16 @@ func (t *tx) quantities(account string, sub seatkeeper.Subscription, lo, hi time
 	case !errors.Is(err, sql.ErrNoRows):
 		return nil, err
 	default:
-		// No change recorded by lo: a subscription that had started by
-		// then had the quantity it was first recorded with (a backfill of
-		// days before the subscription was entered).
-		// A subscription that starts inside the window has it from its
-		// start on.
+		// No change recorded by lo: the quantity first recorded held
+		// before it (a backfill of days before the subscription was
+		// entered). Outside the term the report gives 0 (ReportWithin),
+		// and billing reads from the term's start.
 		q = 0
-		var first int
-		err := t.queryRow(`SELECT quantity FROM usage_events WHERE account = ? AND license = ? AND type = ? AND `+notPresence+` ORDER BY at, id LIMIT 1`,
-			account, sub.License, seatkeeper.EventSubscriptionChange).Scan(&first)
-		if err == nil && !sub.StartsAt.After(lo) {
-			q = first
+		if err := t.queryRow(`SELECT quantity FROM usage_events WHERE account = ? AND license = ? AND type = ? AND `+notPresence+` ORDER BY at, id LIMIT 1`,
+			account, sub.License, seatkeeper.EventSubscriptionChange).Scan(&q); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
 		}
 		qs = append(qs, metering.QuantityChange{At: lo, Quantity: q})
-		if err == nil && sub.StartsAt.After(lo) && sub.StartsAt.Before(hi) {
-			qs = append(qs, metering.QuantityChange{At: sub.StartsAt, Quantity: first})
-		}
 	}
 	rows, err := t.query(`SELECT quantity, at FROM usage_events WHERE account = ? AND license = ? AND type = ? AND `+notPresence+` AND at > ? AND at < ? ORDER BY at, id`,
 		account, sub.License, seatkeeper.EventSubscriptionChange, micros(lo), micros(hi))

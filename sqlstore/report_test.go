@@ -401,3 +401,48 @@ func TestR17_AllowanceFromTheStart(t *testing.T) {
 		}
 	})
 }
+
+// TestR17_QuantityChangedBeforeTheTermBegan: a subscription entered a
+// month before its term begins and changed before then has, in the
+// report, the quantity in force when the term begins (the change), 0
+// before it, whatever the report's window. Before, a window that began
+// before the changes gave the quantity first recorded (found by a
+// review).
+func TestR17_QuantityChangedBeforeTheTermBegan(t *testing.T) {
+	ctx := context.Background()
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		clock := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return clock }
+		mustAccount(t, s, "acme", "contact-center")
+		start := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+		for _, c := range []struct {
+			at time.Time
+			q  int
+		}{{clock, 5}, {time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC), 7}} {
+			clock = c.at
+			if _, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: c.q, StartsAt: start}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		to := time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)
+		for _, from := range []time.Time{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)} {
+			rows, err := s.LicenseUsage(ctx, "acme", from, to, 24*time.Hour, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := int(to.Sub(from) / (24 * time.Hour)); len(rows) != want {
+				t.Fatalf("from %s: %d rows, want %d", from.Format("01-02"), len(rows), want)
+			}
+			for _, r := range rows {
+				want := 0
+				if !r.IntervalStart.Before(start) {
+					want = 7
+				}
+				if r.Quantity != want {
+					t.Errorf("from %s: quantity %d on %s, want %d", from.Format("01-02"), r.Quantity, r.IntervalStart.Format("01-02"), want)
+				}
+			}
+		}
+	})
+}
