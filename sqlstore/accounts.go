@@ -803,6 +803,10 @@ func (s *Store) PatchSettings(ctx context.Context, by seatkeeper.Actor, account 
 		// heartbeat on: the expiry a heartbeat already gave stands.
 		before, after := st.settings.Concurrent, out.Concurrent
 		if before.SessionTimeout != after.SessionTimeout || before.PortalIdleWindow != after.PortalIdleWindow {
+			// A sign-in earlier in the batch has no row yet to change.
+			if err := t.signInsStored(accountKey(account)); err != nil {
+				return err
+			}
 			if _, err := t.exec("UPDATE sessions SET timeout = CASE WHEN kind = ? THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END WHERE account = ? AND ended_at IS NULL",
 				seatkeeper.KindWorkSession, time.Duration(after.SessionTimeout).Microseconds(), time.Duration(after.PortalIdleWindow).Microseconds(), account); err != nil {
 				return err

@@ -844,11 +844,7 @@ func (b *batchRun) runOp(i int, op *writeOp, deferred bool) error {
 			for c, d := range op.counts {
 				b.cache.pending[c] += d
 			}
-			for _, x := range t.signIns {
-				b.cache.signingIn[userKey(x.account, x.user)] = true
-				b.cache.signingIn[poolKey(x.account, x.pool)] = true
-				b.cache.signingIn[accountKey(x.account)] = true
-			}
+			b.cache.markSignIns(t.signIns)
 		}
 		return nil
 	}
@@ -951,6 +947,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 			}
 			clear(b.cache.states)
 			clear(b.cache.pending)
+			clear(b.cache.signingIn)
 			batch = nil
 			break
 		}
@@ -962,6 +959,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 		}
 		clear(b.cache.states)
 		clear(b.cache.pending)
+		clear(b.cache.signingIn)
 		prefix := 0
 		for _, op := range batch[:k] {
 			if op.err == nil {
@@ -969,6 +967,7 @@ func (b *batchRun) settle(all []*writeOp) error {
 				for c, d := range op.counts {
 					b.cache.pending[c] += d
 				}
+				b.cache.markSignIns(op.signIns)
 			}
 		}
 		batch[k].err = noRoomAt(t, *full, room-prefix)
@@ -1005,4 +1004,13 @@ type batchCache struct {
 	// (storeSessions): a later write of the batch that ends presences
 	// would miss them (see signInsStored).
 	signingIn map[string]bool
+}
+
+// markSignIns notes sign-ins whose sessions the settlement will store.
+func (c *batchCache) markSignIns(xs []*signIn) {
+	for _, x := range xs {
+		c.signingIn[userKey(x.account, x.user)] = true
+		c.signingIn[poolKey(x.account, x.pool)] = true
+		c.signingIn[accountKey(x.account)] = true
+	}
 }
