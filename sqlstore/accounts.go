@@ -329,14 +329,19 @@ func (s *Store) DeleteAccount(ctx context.Context, by seatkeeper.Actor, id strin
 		if err := t.signInsStored(accountKey(id)); err != nil {
 			return err
 		}
+		// The account row first: a sign-in of another process that read
+		// the account before then looks again once this commits (recheck).
+		if _, err := t.exec("UPDATE accounts SET deleted_at = ?, version = version + 1 WHERE id = ?", micros(s.Now()), id); err != nil {
+			return err
+		}
+		if t.batch != nil {
+			delete(t.batch.states, id)
+		}
 		if _, err := t.endExpired("account = ?", s.Now(), id); err != nil {
 			return err
 		}
 		now := micros(s.Now())
 		if _, err := t.endSessions("ended_at = ?, end_reason = 'account_deleted'", "account = ? AND ended_at IS NULL", now, id); err != nil {
-			return err
-		}
-		if _, err := t.exec("UPDATE accounts SET deleted_at = ?, version = version + 1 WHERE id = ?", micros(s.Now()), id); err != nil {
 			return err
 		}
 		if _, err := t.exec("UPDATE tokens SET revoked_at = ? WHERE account = ? AND revoked_at IS NULL", micros(s.Now()), id); err != nil {
@@ -709,12 +714,16 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 		if err := t.recordAllowance(sub, existing, reallowed, now); err != nil {
 			return err
 		}
-		if existing && (!prev.StartsAt.Equal(sub.StartsAt) || !equalTimes(prev.EndsAt, sub.EndsAt) || prev.Model != sub.Model) {
-			if err := t.boundSessions(sub, now); err != nil {
-				return err
-			}
+		// The account row first (bump): a sign-in of another process that
+		// read the account before then looks again once this commits
+		// (recheck).
+		if err := t.afterSubscriptionChange(sub.Account, by, "subscription.put", sub.License, sub, sub.Quantity); err != nil {
+			return err
 		}
-		return t.afterSubscriptionChange(sub.Account, by, "subscription.put", sub.License, sub, sub.Quantity)
+		if existing && (!prev.StartsAt.Equal(sub.StartsAt) || !equalTimes(prev.EndsAt, sub.EndsAt) || prev.Model != sub.Model) {
+			return t.boundSessions(sub, now)
+		}
+		return nil
 	})
 	return sub, created, err
 }

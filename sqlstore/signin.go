@@ -25,6 +25,7 @@ type signIn struct {
 	quantity int           // the pool's quantity Q, for the answer's overage
 	timeout  time.Duration // the session's, without heartbeats
 	until    time.Time     // the end of its pool's term: it lives no longer (zero: none)
+	version  int64         // of the account as the sign-in read it (see recheck)
 	out      seatkeeper.Session
 	counted  bool // admitted as the user's first presence: took a place
 	replayed bool
@@ -110,12 +111,120 @@ func (s *Store) signInRound(round []*signIn, retried bool) {
 			return nil
 		})
 	}
+	if err == nil && s.postgres {
+		s.recheck(round)
+	}
 	for _, x := range round {
 		if err != nil {
 			x.out, x.replayed, x.err = seatkeeper.Session{}, false, err
 		}
 		close(x.ready)
 	}
+}
+
+// recheck judges again, after their commit, the sessions of a round whose
+// account another process changed since the round read it (PostgreSQL):
+// such a change (a role, a subscription's term or model, the account
+// deleted) may have ended or bounded the presences of the account before
+// these sessions were there to see. Every such change locks its account
+// row (bump) before it touches sessions, so the locking read here waits for
+// one in flight; one that has not begun will see the sessions. The
+// sessions that the account as it now is would not have admitted end, and
+// those past their pool's new end are bounded by it: the outcome of the
+// sign-in and then the change. It changes nothing when the versions agree.
+func (s *Store) recheck(round []*signIn) {
+	read := map[string]int64{}
+	var ids []any
+	for _, x := range round {
+		if x.err == nil && !x.replayed && x.version != 0 {
+			if _, ok := read[x.account]; !ok {
+				ids = append(ids, x.account)
+			}
+			read[x.account] = x.version
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	ctx := context.Background()
+	rows, err := s.db.QueryContext(ctx, s.rebind("SELECT id, version FROM accounts WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+") FOR SHARE"), ids...)
+	changed := map[string]bool{}
+	if err == nil {
+		for rows.Next() {
+			var id string
+			var v int64
+			if err = rows.Scan(&id, &v); err != nil {
+				break
+			}
+			changed[id] = v != read[id]
+		}
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+	}
+	var again []*signIn
+	for _, x := range round {
+		if _, ok := read[x.account]; ok && x.err == nil && !x.replayed && (err != nil || changed[x.account]) {
+			again = append(again, x)
+		}
+	}
+	if len(again) > 0 {
+		// The sign-ins stand, committed: should this write fail (it is
+		// retried if it can be), their sessions stay as admitted.
+		_ = s.write(ctx, func(t *tx) error { return t.rejudge(again) })
+	}
+}
+
+// rejudge ends the sessions of the sign-ins that the account as it now is
+// would not admit: the account deleted, the user gone, inactive or no
+// longer in the pool the session counts in, or the pool out of its term;
+// and bounds by its pool's end a session that would outlive it.
+func (t *tx) rejudge(xs []*signIn) error {
+	now := t.s.Now()
+	end := map[string][][]any{} // reason: session ids and accounts
+	for _, x := range xs {
+		key := []any{x.out.ID, x.account}
+		st, err := t.state(x.account)
+		if seatkeeper.ErrorCode(err) == seatkeeper.ENotFound {
+			end["account_deleted"] = append(end["account_deleted"], key)
+			continue
+		} else if err != nil {
+			return err
+		}
+		u, err := t.loadUser(x.account, x.user)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !u.exists || !u.u.Active:
+			end["deactivated"] = append(end["deactivated"], key)
+		case st.poolOf(u) != x.pool || x.pool != "" && !st.ent.InForce(x.pool, now):
+			end["plan_changed"] = append(end["plan_changed"], key)
+		case x.pool != "":
+			if sub, _ := st.ent.Subscription(x.pool); !sub.EndsAt.IsZero() {
+				_, least := t.s.greatestLeast()
+				ends := micros(sub.EndsAt)
+				if _, err := t.exec("UPDATE sessions SET expires_at = "+least+"(expires_at, ?), reap_at = "+least+"(reap_at, ?) WHERE id = ? AND account = ? AND "+notEnded,
+					ends, ends, x.out.ID, x.account); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for reason, keys := range end {
+		var args []any
+		in := rowsOf(keys, &args)
+		if _, err := t.endExpired("(id, account) IN (VALUES "+in+")", now, args...); err != nil {
+			return err
+		}
+		args = []any{micros(now), reason}
+		in = rowsOf(keys, &args)
+		if _, err := t.endSessions("ended_at = ?, end_reason = ?", "(id, account) IN (VALUES "+in+") AND "+notEnded, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // startSessions starts a session for each sign-in of the round that may
@@ -172,7 +281,7 @@ func (t *tx) startSessions(round []*signIn) error {
 			continue
 		}
 		st := states[x.account]
-		x.timeout = st.timeout(x.kind)
+		x.timeout, x.version = st.timeout(x.kind), st.version
 		x.out = seatkeeper.Session{ID: seatkeeper.NewID("ses_"), User: x.user, Kind: x.kind, StartedAt: now, ExpiresAt: now.Add(x.timeout)}
 		if x.pool = st.poolOf(u); x.pool != "" {
 			if !st.ent.InForce(x.pool, now) {

@@ -226,3 +226,69 @@ func TestR6_TermBoundSessionIsReaped(t *testing.T) {
 		}
 	})
 }
+
+// TestR4_SignInRacingAnAccountChange (PostgreSQL, two processes): a
+// sign-in that read the account before another process deleted it, ended
+// its pool's term or made the pool named, and committed after that
+// change had looked for the account's sessions, is judged again once it
+// has committed: its session ends, as if the sign-in had come first and
+// the change after. Before, the session lived on, heartbeating and counted
+// in a pool that no longer admitted anyone (found by an audit).
+func TestR4_SignInRacingAnAccountChange(t *testing.T) {
+	sqlstoretest.PostgresDSN(t) // or skip
+	ctx := context.Background()
+	past := time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond)
+	for _, c := range []struct {
+		name   string
+		change func(s *sqlstore.Store) error
+	}{
+		{"account deleted", func(s *sqlstore.Store) error { return s.DeleteAccount(ctx, operator, "acme") }},
+		{"term ended", func(s *sqlstore.Store) error {
+			_, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "concurrent", Quantity: 5,
+				StartsAt: past.Add(-time.Hour), EndsAt: &past})
+			return err
+		}},
+		{"no longer concurrent", func(s *sqlstore.Store) error {
+			_, _, err := s.PutSubscription(ctx, operator, seatkeeper.Subscription{Account: "acme", License: "essentials", Model: "named", Quantity: 5})
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dsn := sqlstoretest.PostgresDSN(t)
+			a, b := sqlstoretest.Open(t, dsn), sqlstoretest.Open(t, dsn)
+			poolAccount(t, a, 5, 0, 1)
+			reached, release := pauseIn(b, "sqlstore.(*tx).flushStamped") // admitted, the session not yet stored
+			var sess seatkeeper.Session
+			var signErr error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				sess, signErr = signIn(b, "u0", "work_session")
+			}()
+			<-reached
+			changed := make(chan error, 1)
+			go func() { changed <- c.change(a) }()
+			time.Sleep(300 * time.Millisecond) // the change waits for the sign-in's locks, or has run
+			close(release)
+			<-done
+			if err := <-changed; err != nil {
+				t.Fatal(err)
+			}
+			if signErr != nil {
+				t.Logf("sign-in refused: %v", signErr) // read the account after the change: no race
+			}
+			pooled, err := a.StringForTest(ctx, "SELECT count(*) FROM sessions WHERE account = 'acme' AND ended_at IS NULL AND pool <> ''")
+			if err != nil || pooled != "0" {
+				t.Errorf("live sessions in a pool after the change: %s %v, want none", pooled, err)
+			}
+			if signErr == nil && sess.Pool != "" {
+				if _, err := b.Heartbeat(ctx, "acme", sess.ID); err == nil {
+					t.Errorf("a heartbeat of the session was answered")
+				}
+			}
+			if in, err := a.StringForTest(ctx, "SELECT coalesce(sum(in_use), 0) FROM pools WHERE account = 'acme'"); err != nil || in != "0" {
+				t.Errorf("pool places in use after the change: %s %v, want 0", in, err)
+			}
+		})
+	}
+}
