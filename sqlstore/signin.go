@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -178,8 +179,9 @@ func (s *Store) recheck(round []*signIn) {
 
 // rejudge ends the sessions of the sign-ins that the account as it now is
 // would not admit: the account deleted, the user gone, inactive or no
-// longer in the pool the session counts in, or the pool out of its term;
-// and bounds by its pool's end a session that would outlive it.
+// longer in the pool the session counts in, or the pool out of its term.
+// The others take the account's timeout as it now is, and are bounded by
+// their pool's end.
 func (t *tx) rejudge(xs []*signIn) error {
 	now := t.s.Now()
 	end := map[string][][]any{} // reason: session ids and accounts
@@ -201,14 +203,18 @@ func (t *tx) rejudge(xs []*signIn) error {
 			end["deactivated"] = append(end["deactivated"], key)
 		case st.poolOf(u) != x.pool || x.pool != "" && !st.ent.InForce(x.pool, now):
 			end["plan_changed"] = append(end["plan_changed"], key)
-		case x.pool != "":
-			if sub, _ := st.ent.Subscription(x.pool); !sub.EndsAt.IsZero() {
-				_, least := t.s.greatestLeast()
-				ends := micros(sub.EndsAt)
-				if _, err := t.exec("UPDATE sessions SET expires_at = "+least+"(expires_at, ?), reap_at = "+least+"(reap_at, ?) WHERE id = ? AND account = ? AND "+notEnded,
-					ends, ends, x.out.ID, x.account); err != nil {
-					return err
-				}
+		default:
+			// It stays: with the timeout in force now (from its next
+			// heartbeat, as for every live session), and no later than
+			// its pool's end.
+			ends := int64(math.MaxInt64)
+			if sub, _ := st.ent.Subscription(x.pool); x.pool != "" && !sub.EndsAt.IsZero() {
+				ends = micros(sub.EndsAt)
+			}
+			_, least := t.s.greatestLeast()
+			if _, err := t.exec("UPDATE sessions SET timeout = ?, expires_at = "+least+"(expires_at, ?), reap_at = "+least+"(reap_at, ?) WHERE id = ? AND account = ? AND "+notEnded,
+				st.timeout(x.kind).Microseconds(), ends, ends, x.out.ID, x.account); err != nil {
+				return err
 			}
 		}
 	}

@@ -254,26 +254,7 @@ func TestR4_SignInRacingAnAccountChange(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dsn := sqlstoretest.PostgresDSN(t)
-			a, b := sqlstoretest.Open(t, dsn), sqlstoretest.Open(t, dsn)
-			poolAccount(t, a, 5, 0, 1)
-			reached, release := pauseIn(b, "sqlstore.(*tx).flushStamped") // admitted, the session not yet stored
-			var sess seatkeeper.Session
-			var signErr error
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				sess, signErr = signIn(b, "u0", "work_session")
-			}()
-			<-reached
-			changed := make(chan error, 1)
-			go func() { changed <- c.change(a) }()
-			time.Sleep(300 * time.Millisecond) // the change waits for the sign-in's locks, or has run
-			close(release)
-			<-done
-			if err := <-changed; err != nil {
-				t.Fatal(err)
-			}
+			a, b, sess, signErr := signInRacing(t, c.change)
 			if signErr != nil {
 				t.Logf("sign-in refused: %v", signErr) // read the account after the change: no race
 			}
@@ -290,5 +271,54 @@ func TestR4_SignInRacingAnAccountChange(t *testing.T) {
 				t.Errorf("pool places in use after the change: %s %v, want 0", in, err)
 			}
 		})
+	}
+}
+
+// signInRacing signs u0 in on one process (b) of a pool account and, while
+// the sign-in is admitted but not yet committed, makes a change on another
+// (a), which may wait for the sign-in's locks.
+func signInRacing(t *testing.T, change func(s *sqlstore.Store) error) (a, b *sqlstore.Store, sess seatkeeper.Session, signErr error) {
+	t.Helper()
+	dsn := sqlstoretest.PostgresDSN(t)
+	a, b = sqlstoretest.Open(t, dsn), sqlstoretest.Open(t, dsn)
+	poolAccount(t, a, 5, 0, 1)
+	reached, release := pauseIn(b, "sqlstore.(*tx).flushStamped") // admitted, the session not yet stored
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sess, signErr = signIn(b, "u0", "work_session")
+	}()
+	<-reached
+	changed := make(chan error, 1)
+	go func() { changed <- change(a) }()
+	time.Sleep(300 * time.Millisecond) // the change waits for the sign-in's locks, or has run
+	close(release)
+	<-done
+	if err := <-changed; err != nil {
+		t.Fatal(err)
+	}
+	return a, b, sess, signErr
+}
+
+// TestR6_SignInRacingATimeoutChange (PostgreSQL, two processes): a session
+// timeout changed on another process while a sign-in was being admitted
+// reaches the sign-in's session from its next heartbeat. Before, the
+// session kept the timeout the sign-in had read, for good (found by a
+// review).
+func TestR6_SignInRacingATimeoutChange(t *testing.T) {
+	sqlstoretest.PostgresDSN(t) // or skip
+	_, b, sess, err := signInRacing(t, func(s *sqlstore.Store) error {
+		_, err := s.PatchSettings(context.Background(), operator, "acme", []byte(`{"concurrent": {"session_timeout": "2h"}}`))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, err := b.Heartbeat(context.Background(), "acme", sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(hb.ExpiresAt); d < time.Hour {
+		t.Errorf("after the change to 2h a heartbeat extends the session to %v from now: it kept the old timeout", d.Round(time.Second))
 	}
 }
