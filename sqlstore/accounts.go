@@ -329,8 +329,8 @@ func (s *Store) DeleteAccount(ctx context.Context, by seatkeeper.Actor, id strin
 		if err := t.signInsStored(accountKey(id)); err != nil {
 			return err
 		}
-		// The account row first: a sign-in of another process that read
-		// the account before then looks again once this commits (recheck).
+		// The account row first: a sign-in of another process settling
+		// meanwhile waits, or is run again (accountsUnmoved).
 		if _, err := t.exec("UPDATE accounts SET deleted_at = ?, version = version + 1 WHERE id = ?", micros(s.Now()), id); err != nil {
 			return err
 		}
@@ -714,16 +714,19 @@ func (s *Store) PutSubscription(ctx context.Context, by seatkeeper.Actor, sub se
 		if err := t.recordAllowance(sub, existing, reallowed, now); err != nil {
 			return err
 		}
-		// The account row first (bump): a sign-in of another process that
-		// read the account before then looks again once this commits
-		// (recheck).
-		if err := t.afterSubscriptionChange(sub.Account, by, "subscription.put", sub.License, sub, sub.Quantity); err != nil {
-			return err
-		}
 		if existing && (!prev.StartsAt.Equal(sub.StartsAt) || !equalTimes(prev.EndsAt, sub.EndsAt) || prev.Model != sub.Model) {
-			return t.boundSessions(sub, now)
+			// The account row first (bump), then the sessions, then the
+			// pools (afterSubscriptionChange): a sign-in of another
+			// process settling meanwhile waits, or is run again
+			// (accountsUnmoved); sign-outs lock sessions before pools.
+			if err := t.bump(sub.Account); err != nil {
+				return err
+			}
+			if err := t.boundSessions(sub, now); err != nil {
+				return err
+			}
 		}
-		return nil
+		return t.afterSubscriptionChange(sub.Account, by, "subscription.put", sub.License, sub, sub.Quantity)
 	})
 	return sub, created, err
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -26,7 +25,7 @@ type signIn struct {
 	quantity int           // the pool's quantity Q, for the answer's overage
 	timeout  time.Duration // the session's, without heartbeats
 	until    time.Time     // the end of its pool's term: it lives no longer (zero: none)
-	version  int64         // of the account as the sign-in read it (see recheck)
+	version  int64         // of the account as the sign-in read it (see accountsUnmoved)
 	out      seatkeeper.Session
 	counted  bool // admitted as the user's first presence: took a place
 	replayed bool
@@ -112,125 +111,12 @@ func (s *Store) signInRound(round []*signIn, retried bool) {
 			return nil
 		})
 	}
-	if err == nil && s.postgres {
-		s.recheck(round)
-	}
 	for _, x := range round {
 		if err != nil {
 			x.out, x.replayed, x.err = seatkeeper.Session{}, false, err
 		}
 		close(x.ready)
 	}
-}
-
-// recheck judges again, after their commit, the sessions of a round whose
-// account another process changed since the round read it (PostgreSQL):
-// such a change (a role, a subscription's term or model, the account
-// deleted) may have ended or bounded the presences of the account before
-// these sessions were there to see. Every such change locks its account
-// row (bump) before it touches sessions, so the locking read here waits for
-// one in flight; one that has not begun will see the sessions. The
-// sessions that the account as it now is would not have admitted end, and
-// those past their pool's new end are bounded by it: the outcome of the
-// sign-in and then the change. It changes nothing when the versions agree.
-func (s *Store) recheck(round []*signIn) {
-	read := map[string]int64{}
-	var ids []any
-	for _, x := range round {
-		if x.err == nil && !x.replayed && x.version != 0 {
-			if _, ok := read[x.account]; !ok {
-				ids = append(ids, x.account)
-			}
-			read[x.account] = x.version
-		}
-	}
-	if len(ids) == 0 {
-		return
-	}
-	ctx := context.Background()
-	rows, err := s.db.QueryContext(ctx, s.rebind("SELECT id, version FROM accounts WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+") FOR SHARE"), ids...)
-	changed := map[string]bool{}
-	if err == nil {
-		for rows.Next() {
-			var id string
-			var v int64
-			if err = rows.Scan(&id, &v); err != nil {
-				break
-			}
-			changed[id] = v != read[id]
-		}
-		rows.Close()
-		if err == nil {
-			err = rows.Err()
-		}
-	}
-	var again []*signIn
-	for _, x := range round {
-		if _, ok := read[x.account]; ok && x.err == nil && !x.replayed && (err != nil || changed[x.account]) {
-			again = append(again, x)
-		}
-	}
-	if len(again) > 0 {
-		// The sign-ins stand, committed: should this write fail (it is
-		// retried if it can be), their sessions stay as admitted.
-		_ = s.write(ctx, func(t *tx) error { return t.rejudge(again) })
-	}
-}
-
-// rejudge ends the sessions of the sign-ins that the account as it now is
-// would not admit: the account deleted, the user gone, inactive or no
-// longer in the pool the session counts in, or the pool out of its term.
-// The others take the account's timeout as it now is, and are bounded by
-// their pool's end.
-func (t *tx) rejudge(xs []*signIn) error {
-	now := t.s.Now()
-	end := map[string][][]any{} // reason: session ids and accounts
-	for _, x := range xs {
-		key := []any{x.out.ID, x.account}
-		st, err := t.state(x.account)
-		if seatkeeper.ErrorCode(err) == seatkeeper.ENotFound {
-			end["account_deleted"] = append(end["account_deleted"], key)
-			continue
-		} else if err != nil {
-			return err
-		}
-		u, err := t.loadUser(x.account, x.user)
-		if err != nil {
-			return err
-		}
-		switch {
-		case !u.exists || !u.u.Active:
-			end["deactivated"] = append(end["deactivated"], key)
-		case st.poolOf(u) != x.pool || x.pool != "" && !st.ent.InForce(x.pool, now):
-			end["plan_changed"] = append(end["plan_changed"], key)
-		default:
-			// It stays: with the timeout in force now (from its next
-			// heartbeat, as for every live session), and no later than
-			// its pool's end.
-			ends := int64(math.MaxInt64)
-			if sub, _ := st.ent.Subscription(x.pool); x.pool != "" && !sub.EndsAt.IsZero() {
-				ends = micros(sub.EndsAt)
-			}
-			_, least := t.s.greatestLeast()
-			if _, err := t.exec("UPDATE sessions SET timeout = ?, expires_at = "+least+"(expires_at, ?), reap_at = "+least+"(reap_at, ?) WHERE id = ? AND account = ? AND "+notEnded,
-				st.timeout(x.kind).Microseconds(), ends, ends, x.out.ID, x.account); err != nil {
-				return err
-			}
-		}
-	}
-	for reason, keys := range end {
-		var args []any
-		in := rowsOf(keys, &args)
-		if _, err := t.endExpired("(id, account) IN (VALUES "+in+")", now, args...); err != nil {
-			return err
-		}
-		args = []any{micros(now), reason}
-		in = rowsOf(keys, &args)
-		if _, err := t.endSessions("ended_at = ?, end_reason = ?", "(id, account) IN (VALUES "+in+") AND "+notEnded, args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // startSessions starts a session for each sign-in of the round that may
@@ -540,6 +426,54 @@ func (t *tx) fixAnswers(fixes []inUseFix) {
 			}
 		}
 	}
+}
+
+// errAccountMoved: an account changed (another process's write committed)
+// between a sign-in's reading it and the settlement. The batch is undone
+// and its writes run again on their own, the sign-in then reading the
+// account as it now is.
+var errAccountMoved = errors.New("an account changed while a sign-in was admitted")
+
+// accountsUnmoved checks, on PostgreSQL, that the accounts of the sign-ins
+// are still as they read them, and keeps them so until the commit (FOR
+// SHARE). A sign-in reads its account without a lock, and a change of
+// another process (a role's links, a pool's term or model, the account
+// deleted, the session timeout) that commits before the sign-in's sessions
+// are stored would not have seen them. Every such change locks its account
+// row (bump, or the deletion's UPDATE) before it touches sessions: one in
+// flight makes this wait and then fail with errAccountMoved; one that has
+// not locked yet waits for the sign-in's commit and then sees its
+// sessions. It runs before the counters are settled, so that accounts are
+// locked before pools, as the changes lock them.
+func (t *tx) accountsUnmoved(xs []*signIn) error {
+	if !t.s.postgres || len(xs) == 0 {
+		return nil
+	}
+	read := map[string]int64{}
+	var ids []any
+	for _, x := range xs {
+		if _, ok := read[x.account]; !ok {
+			ids = append(ids, x.account)
+		}
+		read[x.account] = x.version
+	}
+	slices.SortFunc(ids, func(a, b any) int { return cmp.Compare(a.(string), b.(string)) })
+	rows, err := t.query("SELECT id, version FROM accounts WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+") ORDER BY id FOR SHARE", ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			return err
+		}
+		if v != read[id] {
+			return errAccountMoved
+		}
+	}
+	return rows.Err()
 }
 
 // storeSessions stores the sessions of the sign-ins admitted, started at

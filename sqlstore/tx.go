@@ -260,6 +260,11 @@ func (t *tx) later(q string, args ...any) { t.stmts = append(t.stmts, stmt{q, ar
 // PostgreSQL it is one statement (data-modifying CTEs), so that a change
 // costs few round trips and the counters are locked only at its very end.
 func (t *tx) flush() error {
+	if !t.deferCounts {
+		if err := t.accountsUnmoved(t.signIns); err != nil {
+			return err
+		}
+	}
 	var takes, frees []counter
 	counts := t.counts
 	if t.deferCounts {
@@ -601,11 +606,12 @@ func retrying(fn func() error) error {
 
 // retryable reports a PostgreSQL serialization failure, deadlock, a write
 // of a batch that waited too long for a row (batchLockWait) or that met a
-// sign-in of the batch not yet stored (errSignInsPending), or a user
+// sign-in of the batch not yet stored (errSignInsPending), a sign-in whose
+// account changed meanwhile (errAccountMoved), or a user
 // another process created at the same moment (run again, the write finds
 // it).
 func retryable(err error) bool {
-	if errors.Is(err, errSignInsPending) {
+	if errors.Is(err, errSignInsPending) || errors.Is(err, errAccountMoved) {
 		return true
 	}
 	var pe *pgconn.PgError
@@ -877,6 +883,16 @@ func (b *batchRun) settle(all []*writeOp) error {
 				sts[a] = st
 			}
 		}
+		var signIns []*signIn
+		for _, op := range batch {
+			if op.err == nil {
+				signIns = append(signIns, op.signIns...)
+			}
+		}
+		t := &tx{c: b.c, ctx: context.Background(), s: batch[0].s, writing: true, counts: total, countSts: sts}
+		if err := t.accountsUnmoved(signIns); err != nil {
+			return err
+		}
 		// One counter taken from and none freed: a refusal changes
 		// nothing, and there is nothing to go back to.
 		single := len(total) == 1
@@ -888,7 +904,6 @@ func (b *batchRun) settle(all []*writeOp) error {
 				return err
 			}
 		}
-		t := &tx{c: b.c, ctx: context.Background(), s: batch[0].s, writing: true, counts: total, countSts: sts}
 		err := t.flush() // counters, then the stamped events of the settled writes
 		if err == nil {
 			var fixes []inUseFix
