@@ -229,11 +229,13 @@ func TestR6_TermBoundSessionIsReaped(t *testing.T) {
 
 // TestR4_SignInRacingAnAccountChange (PostgreSQL, two processes): a
 // sign-in that read the account before another process deleted it, ended
-// its pool's term or made the pool named, and committed after that
-// change had looked for the account's sessions, is judged again once it
-// has committed: its session ends, as if the sign-in had come first and
-// the change after. Before, the session lived on, heartbeating and counted
-// in a pool that no longer admitted anyone (found by an audit).
+// its pool's term or made the pool named ends as if the two had come one
+// after the other: the change commits first and the sign-in, its account
+// moved, runs again and reads it anew; or the change waits for the
+// sign-in's commit and ends its session. Before, the change could look for
+// the account's sessions before the sign-in's was there, and the session
+// lived on, heartbeating and counted in a pool that no longer admitted
+// anyone (found by an audit).
 func TestR4_SignInRacingAnAccountChange(t *testing.T) {
 	sqlstoretest.PostgresDSN(t) // or skip
 	ctx := context.Background()
