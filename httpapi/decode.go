@@ -53,28 +53,31 @@ func DecodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
 		return seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: extra data after the object")
 	}
-	if err := uniqueNames(body); err != nil {
+	names, err := uniqueNames(body)
+	if err != nil {
 		return err
 	}
-	return exactFields(body, v)
+	return exactFields(names, v)
 }
 
 // uniqueNames refuses an object, at any depth, that gives a name twice
 // (RFC 8259 §4 says names should be unique; I-JSON, RFC 7493, that they
 // must be): encoding/json keeps the last, while another reader of the same
 // body, a proxy's say, may keep the first. body has been decoded already:
-// a syntax error is not this function's to report.
-func uniqueNames(body []byte) error {
+// a syntax error is not this function's to report. It returns the names
+// of the outermost object, in their order.
+func uniqueNames(body []byte) ([]string, error) {
 	type object struct {
 		names   map[string]bool
 		wantKey bool
 	}
 	var stack []*object // nil for an array
+	var outer []string
 	dec := json.NewDecoder(bytes.NewReader(body))
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil // the end, or an error the decode reported
+			return outer, nil // the end, or an error the decode reported
 		}
 		var top *object
 		if len(stack) > 0 {
@@ -98,9 +101,12 @@ func uniqueNames(body []byte) error {
 			if top != nil && top.wantKey {
 				name, _ := tok.(string)
 				if top.names[name] {
-					return seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: the name %q is given twice in one object", name)
+					return nil, seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: the name %q is given twice in one object", name)
 				}
 				top.names[name], top.wantKey = true, false
+				if len(stack) == 1 {
+					outer = append(outer, name)
+				}
 				continue
 			}
 		}
@@ -110,9 +116,10 @@ func uniqueNames(body []byte) error {
 	}
 }
 
-// exactFields refuses top-level keys that match a field only when case is
-// ignored, as encoding/json would otherwise accept "DISPLAY_NAME".
-func exactFields(body []byte, v any) error {
+// exactFields refuses top-level names (uniqueNames) that match a field
+// only when case is ignored, as encoding/json would otherwise accept
+// "DISPLAY_NAME".
+func exactFields(keys []string, v any) error {
 	t := reflect.TypeOf(v)
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -120,16 +127,12 @@ func exactFields(body []byte, v any) error {
 	if t == nil || t.Kind() != reflect.Struct {
 		return nil
 	}
-	var keys map[string]json.RawMessage
-	if json.Unmarshal(body, &keys) != nil {
-		return nil // not an object: the decode above already judged it
-	}
 	names := map[string]bool{}
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		names[name] = true
 	}
-	for k := range keys {
+	for _, k := range keys {
 		if !names[k] {
 			return seatkeeper.Errorf(seatkeeper.EInvalid, "invalid JSON body: unknown field %q (names are lower case)", k)
 		}

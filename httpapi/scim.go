@@ -225,7 +225,7 @@ func readSCIMBody(w http.ResponseWriter, r *http.Request, v any) error {
 	if dec.More() {
 		return scim.Errorf(scim.InvalidSyntax, "extra data after the JSON object")
 	}
-	if err := uniqueNames(body); err != nil {
+	if _, err := uniqueNames(body); err != nil {
 		return scim.Errorf(scim.InvalidSyntax, "%s", seatkeeper.ErrorMessage(err))
 	}
 	return nil

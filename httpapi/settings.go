@@ -21,7 +21,7 @@ func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
 	if err == nil {
-		err = uniqueNames(body)
+		_, err = uniqueNames(body)
 	}
 	if err != nil {
 		s.fail(w, r, err)

@@ -329,13 +329,13 @@ func (s *Store) DeleteAccount(ctx context.Context, by seatkeeper.Actor, id strin
 		if err := t.signInsStored(accountKey(id)); err != nil {
 			return err
 		}
-		// The account row first: a sign-in of another process settling
-		// meanwhile waits, or is run again (accountsUnmoved).
-		if _, err := t.exec("UPDATE accounts SET deleted_at = ?, version = version + 1 WHERE id = ?", micros(s.Now()), id); err != nil {
+		// The account row first (bump): a sign-in of another process
+		// settling meanwhile waits, or is run again (accountsUnmoved).
+		if err := t.bump(id); err != nil {
 			return err
 		}
-		if t.batch != nil {
-			delete(t.batch.states, id)
+		if _, err := t.exec("UPDATE accounts SET deleted_at = ? WHERE id = ?", micros(s.Now()), id); err != nil {
+			return err
 		}
 		if _, err := t.endExpired("account = ?", s.Now(), id); err != nil {
 			return err
@@ -347,7 +347,6 @@ func (s *Store) DeleteAccount(ctx context.Context, by seatkeeper.Actor, id strin
 		if _, err := t.exec("UPDATE tokens SET revoked_at = ? WHERE account = ? AND revoked_at IS NULL", micros(s.Now()), id); err != nil {
 			return err
 		}
-		t.changed(id, "")
 		return t.audit(id, by, "account.delete", id, nil)
 	})
 }

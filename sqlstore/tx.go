@@ -634,16 +634,10 @@ func retryable(err error) bool {
 var errSignInsPending = errors.New("a sign-in of the batch is not stored yet")
 
 // signInsStored fails with errSignInsPending if a sign-in of the batch for
-// any of the keys (userKey, poolKey, accountKey) has a session not yet
-// stored.
-func (t *tx) signInsStored(keys ...string) error {
-	if t.batch == nil {
-		return nil
-	}
-	for _, k := range keys {
-		if t.batch.signingIn[k] {
-			return errSignInsPending
-		}
+// the key (userKey, poolKey or accountKey) has a session not yet stored.
+func (t *tx) signInsStored(key string) error {
+	if t.batch != nil && t.batch.signingIn[key] {
+		return errSignInsPending
 	}
 	return nil
 }
